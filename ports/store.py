@@ -1,0 +1,120 @@
+"""Store: the system of record, used through units of work that commit or roll back whole."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from hexexec.domain.accounting import ClosedTrip, Position
+from hexexec.domain.equity import EquityPoint
+from hexexec.domain.fills import Fill
+from hexexec.domain.order_status import OrderStatus
+from hexexec.domain.orders import Order
+from hexexec.domain.records import DecisionRecord, SignalRecord, SignalStatus
+from hexexec.domain.signal import MessageRef
+from hexexec.domain.trading_state import RiskState
+
+
+class SignalRepository(Protocol):
+    async def add(self, record: SignalRecord) -> bool:
+        """Insert; False (and nothing changed) when (stream, message id) is already there."""
+        ...
+
+    async def get(self, ref: MessageRef) -> SignalRecord | None: ...
+
+    async def set_status(self, ref: MessageRef, status: SignalStatus, reason: str | None) -> None: ...
+
+
+class DecisionRepository(Protocol):
+    async def add(self, decision: DecisionRecord) -> None: ...
+
+    async def for_signal(self, ref: MessageRef) -> Sequence[DecisionRecord]: ...
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> None:
+        """Insert a new order (its client_order_id must be new)."""
+        ...
+
+    async def get(self, client_order_id: str) -> Order | None: ...
+
+    async def update(self, order: Order) -> None:
+        """Replace the stored order with this one. Raises if the venue ``order_id`` is already
+        owned by another row: one venue order never belongs to two rows."""
+        ...
+
+    async def by_venue_id(self, order_id: str) -> Order | None: ...
+
+    async def for_signal(self, ref: MessageRef) -> Order | None: ...
+
+    async def with_status(self, statuses: Collection[OrderStatus]) -> Sequence[Order]:
+        """Orders in any of these statuses, oldest first."""
+        ...
+
+    async def open_for_symbol(self, exchange: str, symbol: str) -> Sequence[Order]:
+        """Orders of the symbol that may still fill: PENDING up to PARTIALLY_FILLED."""
+        ...
+
+    async def count_created_since(self, exchange: str, since: datetime) -> int: ...
+
+
+class FillRepository(Protocol):
+    async def add(self, fill: Fill, client_order_id: str) -> bool:
+        """Insert; False (and nothing changed) when the execution id is already there."""
+        ...
+
+    async def for_order(self, client_order_id: str) -> Sequence[Fill]: ...
+
+
+class PositionRepository(Protocol):
+    async def get(self, exchange: str, symbol: str) -> Position:
+        """The stored position, or a flat one when none is stored."""
+        ...
+
+    async def put(self, position: Position) -> None: ...
+
+    async def all(self) -> Sequence[Position]: ...
+
+
+class RiskRepository(Protocol):
+    async def state(self) -> RiskState:
+        """The current trading state (ACTIVE when never set)."""
+        ...
+
+    async def set_state(self, state: RiskState) -> None:
+        """Persist a new trading state; the history of states is kept."""
+        ...
+
+    async def add_equity_point(self, point: EquityPoint) -> None: ...
+
+    async def equity_points(self, since: datetime) -> Sequence[EquityPoint]:
+        """Points at or after ``since``, oldest first."""
+        ...
+
+    async def add_trip(self, trip: ClosedTrip) -> None: ...
+
+    async def trips(self, since: datetime) -> Sequence[ClosedTrip]:
+        """Round trips closed at or after ``since``, newest first."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    signals: SignalRepository
+    decisions: DecisionRepository
+    orders: OrderRepository
+    fills: FillRepository
+    positions: PositionRepository
+    risk: RiskRepository
+
+
+class Store(Protocol):
+    def transaction(self, lock: str | None = None) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A unit of work: commits when the block ends normally, rolls back on any exception or
+        cancellation, so nothing is ever half-written.
+
+        ``lock`` names an exclusive lock held until the end of the transaction (the decide step
+        locks ``exchange:symbol`` so that several workers never spend the same room twice).
+        """
+        ...
