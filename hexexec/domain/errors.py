@@ -45,3 +45,12 @@ class OrderNotFound(BrokerError):
 
 class OrderNotCancellable(BrokerError):
     """The order is already ending or ended (GMO ERR-5122): look up its real outcome."""
+
+
+class VenueOrderOwned(Exception):
+    """A store refused to give one venue order id to a second row (one venue order, one row)."""
+
+    def __init__(self, order_id: str, owner: str) -> None:
+        super().__init__(f"venue order {order_id} already belongs to {owner}")
+        self.order_id = order_id
+        self.owner = owner
