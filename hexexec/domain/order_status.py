@@ -39,7 +39,9 @@ _VENUE_OUTCOMES = frozenset({S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING: frozenset({S.SUBMITTING, S.EXPIRED}),
-    S.SUBMITTING: _VENUE_OUTCOMES | {S.REJECTED, S.UNKNOWN},
+    # SUBMITTING -> PENDING only when the venue clearly refused to look at it for now
+    # (maintenance, rate limit): definitively not placed, so it may be sent again later.
+    S.SUBMITTING: _VENUE_OUTCOMES | {S.REJECTED, S.UNKNOWN, S.PENDING},
     S.UNKNOWN: _VENUE_OUTCOMES | {S.REJECTED},
     S.NEW: frozenset({S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED}),
     S.PARTIALLY_FILLED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -85,3 +86,10 @@ class Order:
         """A copy in ``status`` (raises IllegalTransition when the table forbids it)."""
         check_transition(self.status, status)
         return replace(self, status=status, updated_at=at, **changes)  # type: ignore[arg-type]
+
+
+def client_order_id_for(source: MessageRef) -> str:
+    """Our order id for the (only) order a signal can produce: derived from the stream entry, so
+    a redelivered entry can never mint a second id."""
+    digest = hashlib.blake2b(f"{source.stream}\0{source.message_id}".encode(), digest_size=10)
+    return "hx" + digest.hexdigest()

@@ -171,6 +171,23 @@ def check_price_band(
     return RuleResult("price_band", ok, f"{round(off, 4)}% from the market price", inputs)
 
 
+def drawdown_breaker(
+    state: RiskState,
+    points: Sequence[EquityPoint],
+    current_equity: Decimal,
+    limits: RiskLimits,
+    now: datetime,
+) -> RiskState | None:
+    """The tripped state when the drawdown limit is reached (checked after fills), else None."""
+    since = max(now - limits.drawdown_window, state.resumed_at)
+    window = [p for p in points if p.at >= since]
+    dd = drawdown_pct(window, current_equity)
+    if dd < limits.max_drawdown_pct:
+        return None
+    tripped = state.tripped(TradingState.REDUCING, f"max_drawdown: drawdown {round(dd, 4)}%", now)
+    return tripped if tripped != state else None
+
+
 @dataclass(frozen=True, slots=True)
 class RiskVerdict:
     approved: bool
