@@ -73,7 +73,9 @@ class InboundMessage:
     deliveries: int = 1
 
     @staticmethod
-    def of(ref: MessageRef, fields: dict[str, str] | dict[bytes, bytes], deliveries: int = 1) -> InboundMessage:
+    def of(
+        ref: MessageRef, fields: dict[str, str] | dict[bytes, bytes], deliveries: int = 1
+    ) -> InboundMessage:
         pairs = tuple(
             (k.encode() if isinstance(k, str) else k, v.encode() if isinstance(v, str) else v)
             for k, v in fields.items()

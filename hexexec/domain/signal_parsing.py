@@ -7,8 +7,9 @@ contract is checked here, so the memory and the Redis source reject the same thi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
@@ -19,6 +20,11 @@ E = TypeVar("E", Action, OrderType, TimeInForce)
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_DECIMAL_CHARS = 40
+# Sizes and prices at or above this are nonsense, and would overflow the 28-digit rounding.
+MAX_DECIMAL_VALUE = Decimal(10) ** 15
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SIGNAL_ID = re.compile(r"-?[0-9]{1,19}")
+INT64 = range(-(2**63), 2**63)  # signal_id is a BIGINT in the store
 MAX_STRATEGY_CHARS = 200
 KNOWN_FIELDS = frozenset(
     {
@@ -65,7 +71,7 @@ def _unwrap_data(fields: dict[str, str]) -> dict[str, str]:
         raise InvalidSignal("'data' must be the only field when it is used")
     try:
         obj = json.loads(fields["data"], parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, InvalidSignal) as exc:
+    except (ValueError, RecursionError) as exc:  # deep nesting exhausts the parser's stack
         raise InvalidSignal(f"'data' is not valid JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise InvalidSignal("'data' is not a JSON object")
@@ -94,6 +100,8 @@ def _decimal(name: str, text: str) -> Decimal:
         raise InvalidSignal(f"{name} is not finite: {text[:40]!r}")
     if value <= 0:
         raise InvalidSignal(f"{name} must be positive, got {text[:40]}")
+    if value >= MAX_DECIMAL_VALUE:
+        raise InvalidSignal(f"{name} is out of range: {text[:40]}")
     return value
 
 
@@ -109,8 +117,8 @@ def stream_id_time(message_id: str) -> datetime:
     """The time a Redis stream id carries (its milliseconds part)."""
     try:
         ms = int(message_id.split("-", 1)[0])
-        return datetime.fromtimestamp(ms / 1000, tz=UTC)
-    except (ValueError, OverflowError, OSError):
+        return EPOCH + timedelta(milliseconds=ms)  # exact: no float seconds
+    except (ValueError, OverflowError):
         raise InvalidSignal(f"stream id {message_id[:40]!r} carries no time") from None
 
 
@@ -118,8 +126,8 @@ def _timestamp(text: str) -> datetime:
     text = text.strip()
     if text.isdigit():
         try:
-            return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
-        except (OverflowError, OSError, ValueError):
+            return EPOCH + timedelta(milliseconds=int(text))  # exact: no float seconds
+        except (OverflowError, ValueError):
             raise InvalidSignal(f"timestamp out of range: {text[:40]}") from None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -127,7 +135,10 @@ def _timestamp(text: str) -> datetime:
         raise InvalidSignal(f"timestamp is neither ISO-8601 nor epoch ms: {text[:40]!r}") from None
     if parsed.tzinfo is None:
         raise InvalidSignal(f"timestamp has no time zone: {text[:40]!r}")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. year 1 at +01:00 is before datetime.min in UTC
+        raise InvalidSignal(f"timestamp out of range: {text[:40]!r}") from None
 
 
 def parse_signal(
@@ -174,8 +185,9 @@ def parse_signal(
 
     signal_id: int | None = None
     if sid := fields.get("signal_id", "").strip():
-        if not sid.lstrip("-").isdigit() or len(sid) > 19:
-            raise InvalidSignal(f"signal_id is not an integer: {sid[:40]!r}")
+        # ASCII digits only (str.isdigit also takes '²', which int() refuses), within BIGINT.
+        if not SIGNAL_ID.fullmatch(sid) or int(sid) not in INT64:
+            raise InvalidSignal(f"signal_id is not a 64-bit integer: {sid[:40]!r}")
         signal_id = int(sid)
 
     strategy = fields.get("strategy", "").strip() or None

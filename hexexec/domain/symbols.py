@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 
 def is_leverage(symbol: str) -> bool:
@@ -40,7 +40,8 @@ class SymbolRules:
 
     def round_size(self, size: Decimal) -> Decimal:
         """Round a size *down* to the size step: never trade more than asked."""
-        steps = (size / self.size_step).to_integral_value(rounding=ROUND_DOWN)
+        # ``//`` is exact; ``/`` rounds to 28 digits first and could round 0.000999… up to a step.
+        steps = size // self.size_step
         return (steps * self.size_step).quantize(self.size_step)
 
     def round_price(self, price: Decimal) -> Decimal:

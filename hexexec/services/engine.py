@@ -1,0 +1,59 @@
+"""What every service is given: the ports it talks through and the options it runs by."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from hexexec.domain.risk import RiskLimits
+from hexexec.domain.symbols import SymbolRules
+from ports.broker import Broker
+from ports.clock import Clock
+from ports.market_data import MarketData
+from ports.signal_source import SignalSource
+from ports.store import Store
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    exchange_name: str
+    symbols: frozenset[str]
+    limits: RiskLimits
+    max_signal_age: timedelta = timedelta(seconds=60)
+    order_timeout: timedelta = timedelta(seconds=60)  # LIMIT orders: cancel after this
+    market_order_timeout: timedelta = timedelta(seconds=30)  # MARKET: cancel if still live
+    poll_interval_s: float = 1.0
+    read_batch: int = 50
+    max_deliveries: int = 5
+    resolve_checks: int = 3  # searches of the venue before "not placed"
+    resolve_interval_s: float = 2.0  # between those searches (lets a late request land)
+    resolve_skew: timedelta = timedelta(seconds=5)  # venue clock vs ours when matching
+    queue_size: int = 100  # bounded hand-over between tasks
+    backoff_max_s: float = 30.0  # cap of the backoff while the venue is unavailable
+    shutdown_grace_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class OrderTicket:
+    """What one task hands another about an order: its id, and its symbol for routing."""
+
+    client_order_id: str
+    symbol: str
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The ports, the options and the venue's symbol rules (fetched once at start)."""
+
+    store: Store
+    broker: Broker
+    source: SignalSource
+    clock: Clock
+    market_data: MarketData
+    options: EngineOptions
+    rules: Mapping[str, SymbolRules] = field(default_factory=dict)
+
+    def symbol_lock(self, symbol: str) -> str:
+        """The lock that serializes every decision and submission on one symbol."""
+        return f"{self.options.exchange_name}:{symbol}"

@@ -1,0 +1,61 @@
+"""Intake: read signals, decide each, then acknowledge (DESIGN §3 steps 1–2)."""
+
+from __future__ import annotations
+
+import logging
+
+import trio
+
+from hexexec.domain.order_status import OrderStatus
+from hexexec.domain.records import SignalStatus
+from hexexec.domain.signal import MessageRef
+from hexexec.services.decide import Outcome, decide
+from hexexec.services.engine import Engine, OrderTicket
+
+log = logging.getLogger("hexexec.intake")
+
+
+async def consume_signals(
+    engine: Engine,
+    to_submit: trio.MemorySendChannel[OrderTicket],
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Read batches from the signal source, decide each entry, acknowledge after the commit.
+
+    Ready at once (``started()`` before the first read). Runs until cancelled. Cancellation is
+    safe anywhere: an entry is acknowledged only after its decision committed, and deciding an
+    entry again is harmless, so a cut batch is simply redelivered. Accepted orders are handed to
+    ``to_submit`` (bounded: a slow broker slows reading). A redelivered entry whose order is still
+    PENDING is handed over again: its first reader may have died before submitting it (submit
+    claims an order once, so a double hand-over is harmless).
+    """
+    task_status.started()
+    while True:
+        batch = await engine.source.read(engine.options.read_batch)
+        acks: list[MessageRef] = []
+        for message in batch:
+            decided = await decide(engine, message)
+            invalid = decided.outcome is Outcome.INVALID or (
+                decided.outcome is Outcome.REDELIVERY and decided.previous is SignalStatus.INVALID
+            )
+            if invalid:
+                # The DLQ copy and its ack are one atomic step of the source.
+                await engine.source.dead_letter(message, decided.reason or "invalid")
+                continue
+            acks.append(message.ref)
+            if decided.client_order_id and decided.symbol:
+                await to_submit.send(OrderTicket(decided.client_order_id, decided.symbol))
+            elif decided.previous is SignalStatus.ACCEPTED:
+                await _resend_if_pending(engine, message.ref, to_submit)
+        if acks:
+            await engine.source.ack(acks)
+
+
+async def _resend_if_pending(
+    engine: Engine, ref: MessageRef, to_submit: trio.MemorySendChannel[OrderTicket]
+) -> None:
+    async with engine.store.transaction() as uow:
+        order = await uow.orders.for_signal(ref)
+    if order is not None and order.status is OrderStatus.PENDING:
+        await to_submit.send(OrderTicket(order.client_order_id, order.symbol))
