@@ -1,0 +1,133 @@
+"""Submit: send decided orders to the broker, each exactly once (DESIGN §3 steps 3–4, 6).
+
+One lane per symbol sends that symbol's orders one at a time: an ambiguous send is resolved in
+its lane before the next order of the symbol goes out, so no look-alike order of ours can be in
+flight while the venue is searched for it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import trio
+
+from hexexec.domain.errors import BrokerRejected, BrokerUnavailable
+from hexexec.domain.order_status import OrderStatus
+from hexexec.domain.orders import Order
+from hexexec.domain.records import SignalStatus
+from hexexec.services.backoff import Backoff
+from hexexec.services.engine import Engine, OrderTicket
+from hexexec.services.resolve import resolve_order
+
+log = logging.getLogger("hexexec.submit")
+
+
+async def submit_orders(
+    engine: Engine,
+    incoming: trio.MemoryReceiveChannel[OrderTicket],
+    to_monitor: trio.MemorySendChannel[OrderTicket],
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Route tickets to per-symbol lanes that send them. Ready at once; ends when ``incoming``
+    closes and every lane has drained, or when cancelled (an order cut mid-send stays SUBMITTING
+    and is resolved at the next start)."""
+    lanes: dict[str, trio.MemorySendChannel[str]] = {}
+    async with trio.open_nursery() as nursery:
+        task_status.started()
+        async with incoming:
+            async for ticket in incoming:
+                lane = lanes.get(ticket.symbol)
+                if lane is None:
+                    lane, lane_in = trio.open_memory_channel[str](engine.options.queue_size)
+                    lanes[ticket.symbol] = lane
+                    nursery.start_soon(_run_lane, engine, lane_in, to_monitor)
+                await lane.send(ticket.client_order_id)
+        for lane in lanes.values():
+            await lane.aclose()
+
+
+async def _run_lane(
+    engine: Engine,
+    lane_in: trio.MemoryReceiveChannel[str],
+    to_monitor: trio.MemorySendChannel[OrderTicket],
+) -> None:
+    async with lane_in:
+        async for client_order_id in lane_in:
+            order = await submit_order(engine, client_order_id)
+            if order is not None and order.order_id is not None:
+                await to_monitor.send(OrderTicket(order.client_order_id, order.symbol))
+
+
+async def submit_order(engine: Engine, client_order_id: str) -> Order | None:
+    """Send one PENDING order; returns it as it ended up, or None if it was not ours to send.
+
+    Maintenance or a rate limit means "not taken, come back later": the order goes back to
+    PENDING and is retried after a backoff — and expires if it grows too old meanwhile.
+    """
+    backoff = Backoff(max_s=engine.options.backoff_max_s)
+    while True:
+        order = await _claim(engine, client_order_id)
+        if order is None or order.status is not OrderStatus.SUBMITTING:
+            return order
+        try:
+            venue_id = await engine.broker.place(order.intent)
+        except BrokerUnavailable as exc:
+            await _update(engine, order, OrderStatus.PENDING, submitted_at=None)
+            delay = backoff.delay(exc.retry_after)
+            log.warning("venue unavailable, order waits", extra={
+                "client_order_id": client_order_id, "code": exc.code, "retry_in_s": delay})
+            await trio.sleep(delay)
+            continue
+        except BrokerRejected as exc:
+            log.info("order rejected by the venue", extra={
+                "client_order_id": client_order_id, "code": exc.code, "message": exc.message})
+            return await _update(engine, order, OrderStatus.REJECTED,
+                                 reject_code=exc.code, reason=exc.message)
+        except Exception as exc:  # anything unclear after sending is ambiguous: never resend
+            log.warning("order send ambiguous: resolving", extra={
+                "client_order_id": client_order_id, "error": repr(exc)})
+            unknown = await _update(engine, order, OrderStatus.UNKNOWN, reason=repr(exc)[:500])
+            if unknown is None or unknown.status is not OrderStatus.UNKNOWN:
+                return unknown
+            return await resolve_order(engine, unknown)
+        return await _update(engine, order, OrderStatus.NEW, order_id=venue_id)
+
+
+async def _claim(engine: Engine, client_order_id: str) -> Order | None:
+    """PENDING → SUBMITTING (committed before the send), or EXPIRED if too old to trade.
+
+    Under the symbol lock, so of several tasks or workers handed the same order only one sends it.
+    """
+    async with engine.store.transaction() as uow:
+        peek = await uow.orders.get(client_order_id)
+    if peek is None or peek.status is not OrderStatus.PENDING:
+        return peek
+    async with engine.store.transaction(lock=engine.symbol_lock(peek.symbol)) as uow:
+        order = await uow.orders.get(client_order_id)
+        if order is None or order.status is not OrderStatus.PENDING:
+            return order
+        now = engine.clock.now()
+        max_age = engine.options.max_signal_age.total_seconds()
+        age = (now - order.signal_time).total_seconds()
+        if age > max_age:
+            reason = f"signal is {age:.1f}s old when it would be sent (MAX_SIGNAL_AGE_S={max_age:g})"
+            expired = order.moved_to(OrderStatus.EXPIRED, now, reason=reason)
+            await uow.orders.update(expired)
+            await uow.signals.set_status(order.source, SignalStatus.EXPIRED, reason)
+            log.info("order expired before sending", extra={"client_order_id": client_order_id})
+            return expired
+        submitting = order.moved_to(OrderStatus.SUBMITTING, now, submitted_at=now)
+        await uow.orders.update(submitting)
+        return submitting
+
+
+async def _update(engine: Engine, order: Order, status: OrderStatus, **changes: object) -> Order | None:
+    """Record the send's outcome, if the order is still SUBMITTING (nobody resolved it meanwhile)."""
+    async with engine.store.transaction(lock=engine.symbol_lock(order.symbol)) as uow:
+        current = await uow.orders.get(order.client_order_id)
+        if current is None or current.status is not OrderStatus.SUBMITTING:
+            return current
+        updated = current.moved_to(status, engine.clock.now(), **changes)
+        await uow.orders.update(updated)
+        return updated
