@@ -1,0 +1,84 @@
+"""Bring one of our orders in line with what the venue reports (DESIGN §3 step 5, §5).
+
+New fills are stored keyed by the venue's execution id and applied to the position in the same
+transaction, so a replay changes nothing. The order's filled size and average price are derived
+from its stored fills, its status from the venue's. Equity is recorded after new fills and the
+drawdown breaker checked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from hexexec.domain.accounting import apply_fill, order_fill_summary
+from hexexec.domain.equity import EquityPoint, equity
+from hexexec.domain.fills import Fill
+from hexexec.domain.order_status import can_transition, status_from_venue
+from hexexec.domain.risk import drawdown_breaker
+from hexexec.domain.venue import VenueOrder
+from hexexec.services.engine import Engine
+from ports.store import UnitOfWork
+
+log = logging.getLogger("hexexec.bookkeeping")
+
+
+async def apply_venue_state(
+    engine: Engine,
+    client_order_id: str,
+    venue: VenueOrder,
+    fills: Sequence[Fill],
+    marks: Mapping[str, Decimal],
+) -> bool:
+    """Store new ``fills`` and the venue's view of the order. Returns True when the order has ended
+    on the venue and every fill it reports is recorded."""
+    symbol = venue.symbol
+    async with engine.store.transaction(lock=engine.symbol_lock(symbol)) as uow:
+        order = await uow.orders.get(client_order_id)
+        if order is None:
+            return True
+        added = [f for f in sorted(fills, key=lambda f: (f.timestamp, f.execution_id))
+                 if await uow.fills.add(f, client_order_id)]
+        if added:
+            await _book_fills(engine, uow, added, marks)
+        filled, average = order_fill_summary(list(await uow.fills.for_order(client_order_id)))
+        status = status_from_venue(venue.status, filled, order.intent.size)
+        if (status, filled, average) != (order.status, order.filled_size, order.average_price):
+            if can_transition(order.status, status):
+                await uow.orders.update(order.moved_to(
+                    status, engine.clock.now(), filled_size=filled, average_price=average))
+            else:
+                # The table is the law: log it loudly, never apply it.
+                log.error("illegal transition refused", extra={
+                    "client_order_id": client_order_id, "order_id": venue.order_id,
+                    "from": order.status.value, "to": status.value})
+        return venue.status.is_final and filled >= venue.executed_size
+
+
+async def _book_fills(
+    engine: Engine, uow: UnitOfWork, added: list[Fill], marks: Mapping[str, Decimal]
+) -> None:
+    first = added[0]
+    position = await uow.positions.get(first.exchange, first.symbol)
+    for fill in added:
+        effect = apply_fill(position, fill)
+        position = effect.position
+        if fill.loss_gain is not None and fill.loss_gain != effect.realized_gross:
+            log.warning("realized PnL differs from the venue's lossGain", extra={
+                "execution_id": fill.execution_id, "ours": str(effect.realized_gross),
+                "venue": str(fill.loss_gain)})
+        if effect.closed_trip is not None:
+            await uow.risk.add_trip(effect.closed_trip)
+    await uow.positions.put(position)
+    limits = engine.options.limits
+    now = engine.clock.now()
+    prices = {**marks, first.symbol: marks.get(first.symbol, added[-1].price)}
+    current = equity(limits.base_equity, await uow.positions.all(), prices)
+    state = await uow.risk.state()
+    points = await uow.risk.equity_points(max(now - limits.drawdown_window, state.resumed_at))
+    await uow.risk.add_equity_point(EquityPoint(now, current))
+    tripped = drawdown_breaker(state, points, current, limits, now)
+    if tripped is not None:
+        await uow.risk.set_state(tripped)
+        log.warning("breaker tripped", extra={"state": tripped.state.value, "reason": tripped.reason})

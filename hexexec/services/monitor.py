@@ -1,0 +1,154 @@
+"""Monitor: watch every open order until the venue says it has ended (DESIGN §3 step 5).
+
+One ``monitor_order`` task per order holds that order's deadline (a cancel scope): at the
+deadline it asks the venue to cancel and keeps watching, since a fill can still arrive after a
+cancel. One ``poll_orders`` task queries the venue for all watched orders in batches of ten (GMO's
+``/v1/orders`` limit) and wakes the order tasks whose orders have ended.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import trio
+
+from hexexec.domain.errors import (
+    BrokerError,
+    BrokerUnavailable,
+    OrderNotCancellable,
+    OrderNotFound,
+)
+from hexexec.domain.fills import Fill
+from hexexec.domain.orders import Order
+from hexexec.domain.signal import OrderType
+from hexexec.domain.venue import VenueOrder
+from hexexec.services.backoff import Backoff
+from hexexec.services.bookkeeping import apply_venue_state
+from hexexec.services.engine import Engine, OrderTicket
+
+log = logging.getLogger("hexexec.monitor")
+BATCH = 10
+
+
+@dataclass
+class Watch:
+    ticket: OrderTicket
+    order_id: str | None = None
+    filled: Decimal = Decimal("0")
+    ended: trio.Event = field(default_factory=trio.Event)
+
+
+async def monitor_orders(
+    engine: Engine,
+    incoming: trio.MemoryReceiveChannel[OrderTicket],
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Start a watch for each ticket received (once per order) and poll them all.
+
+    Ready at once. Runs until cancelled; orders still open then are picked up by the next start.
+    """
+    watches: dict[str, Watch] = {}
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(poll_orders, engine, watches)
+        task_status.started()
+        async with incoming:
+            async for ticket in incoming:
+                if ticket.client_order_id in watches:
+                    continue
+                watch = Watch(ticket)
+                watches[ticket.client_order_id] = watch
+                nursery.start_soon(monitor_order, engine, watch, watches)
+
+
+def _timeout_s(engine: Engine, order: Order) -> float:
+    opts = engine.options
+    limit = opts.market_order_timeout
+    if order.intent.order_type is OrderType.LIMIT:
+        limit = opts.order_timeout
+    start = order.submitted_at or order.created_at
+    return (start + limit - engine.clock.now()).total_seconds()
+
+
+async def monitor_order(engine: Engine, watch: Watch, watches: dict[str, Watch]) -> None:
+    """Wait for the order to end; at its deadline ask for a cancel, then keep waiting."""
+    cid = watch.ticket.client_order_id
+    try:
+        async with engine.store.transaction() as uow:
+            order = await uow.orders.get(cid)
+        if order is None or order.order_id is None or order.status.is_final:
+            return
+        watch.filled = order.filled_size
+        watch.order_id = order.order_id  # from here on the poller includes it
+        with trio.move_on_after(max(0.0, _timeout_s(engine, order))):
+            await watch.ended.wait()
+        if not watch.ended.is_set():
+            await _cancel(engine, order, watch)
+            await watch.ended.wait()
+    finally:
+        watches.pop(cid, None)
+
+
+async def _cancel(engine: Engine, order: Order, watch: Watch) -> None:
+    """Ask the venue to cancel until it has taken the request or the order ended by itself."""
+    assert order.order_id is not None
+    backoff = Backoff(max_s=engine.options.backoff_max_s)
+    while not watch.ended.is_set():
+        try:
+            await engine.broker.cancel(order.order_id)
+        except (OrderNotCancellable, OrderNotFound):
+            pass  # already ending or ended: the poller will see how
+        except BrokerUnavailable as exc:
+            await trio.sleep(backoff.delay(exc.retry_after))
+            continue
+        except BrokerError as exc:
+            log.warning("cancel failed, retrying", extra={"order_id": order.order_id, "error": str(exc)})
+            await trio.sleep(backoff.delay())
+            continue
+        log.info("cancel requested at the deadline", extra={
+            "client_order_id": order.client_order_id, "order_id": order.order_id})
+        await _note_cancel_requested(engine, order.client_order_id)
+        return
+
+
+async def _note_cancel_requested(engine: Engine, client_order_id: str) -> None:
+    async with engine.store.transaction() as uow:
+        current = await uow.orders.get(client_order_id)
+        if current is not None and current.cancel_requested_at is None:
+            now = engine.clock.now()
+            await uow.orders.update(current.moved_to(current.status, now, cancel_requested_at=now))
+
+
+async def poll_orders(engine: Engine, watches: dict[str, Watch]) -> None:
+    """Every poll interval, fetch the state of every watched order (ten per call) and record it."""
+    backoff = Backoff(max_s=engine.options.backoff_max_s)
+    while True:
+        await trio.sleep(engine.options.poll_interval_s)
+        by_venue_id = {w.order_id: w for w in list(watches.values()) if w.order_id is not None}
+        ids = sorted(by_venue_id)
+        try:
+            for start in range(0, len(ids), BATCH):
+                for venue_order in await engine.broker.orders(ids[start:start + BATCH]):
+                    watch = by_venue_id.get(venue_order.order_id)
+                    if watch is not None and await _sync(engine, watch, venue_order):
+                        watch.ended.set()
+        except BrokerUnavailable as exc:
+            await trio.sleep(backoff.delay(exc.retry_after))
+            continue
+        except BrokerError as exc:
+            log.warning("order poll failed", extra={"error": str(exc)})
+            continue
+        backoff.reset()
+
+
+async def _sync(engine: Engine, watch: Watch, venue_order: VenueOrder) -> bool:
+    fills: list[Fill] = []
+    if venue_order.executed_size > watch.filled:
+        fills = list(await engine.broker.fills(venue_order.order_id))
+    mark = await engine.market_data.last_price(venue_order.symbol)
+    marks = {venue_order.symbol: mark} if mark is not None else {}
+    ended = await apply_venue_state(engine, watch.ticket.client_order_id, venue_order, fills, marks)
+    watch.filled = max(watch.filled, sum((f.size for f in fills), Decimal("0")))
+    return ended

@@ -1,0 +1,52 @@
+"""The engine's task tree (DESIGN §2): monitor, submit, recover, then intake.
+
+Start order is the safety order: monitor and submit wait on their channels; recovery settles the
+previous run's orders; only then is the first signal read. Intake is started last, so it is the
+first to go when the nursery is cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import trio
+
+from hexexec.services.engine import Engine, OrderTicket
+from hexexec.services.intake import consume_signals
+from hexexec.services.monitor import monitor_orders
+from hexexec.services.recover import recover
+from hexexec.services.submit import submit_orders
+
+log = logging.getLogger("hexexec.worker")
+
+
+class StartupError(RuntimeError):
+    """The engine cannot start (e.g. a configured symbol the venue does not list)."""
+
+
+async def load_rules(engine: Engine) -> Engine:
+    """Fetch the venue's symbol rules once and keep those of the configured symbols."""
+    rules = await engine.broker.symbol_rules()
+    missing = sorted(engine.options.symbols - set(rules))
+    if missing:
+        raise StartupError(f"SYMBOLS: the venue does not list {', '.join(missing)}")
+    return replace(engine, rules={s: rules[s] for s in engine.options.symbols})
+
+
+async def run_engine(
+    engine: Engine, *, task_status: trio.TaskStatus[Engine] = trio.TASK_STATUS_IGNORED
+) -> None:
+    """Run every service until cancelled. ``started()`` (with the engine, rules loaded) only once
+    recovery has finished and intake is reading: that is when the worker is ready."""
+    engine = await load_rules(engine)
+    size = engine.options.queue_size
+    submit_in, submit_out = trio.open_memory_channel[OrderTicket](size)
+    monitor_in, monitor_out = trio.open_memory_channel[OrderTicket](size)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(monitor_orders, engine, monitor_out)
+        await nursery.start(submit_orders, engine, submit_out, monitor_in)
+        await nursery.start(recover, engine, submit_in, monitor_in)
+        await nursery.start(consume_signals, engine, submit_in)
+        log.info("engine ready", extra={"symbols": sorted(engine.options.symbols)})
+        task_status.started(engine)
