@@ -1,0 +1,129 @@
+"""MemoryStore: the Store port in memory, with a database's guarantees (tests, the demo).
+
+Transactions are serializable: one trio.Lock is held from the start of a transaction to its end,
+so they run one after another (which also honours any ``lock`` name trivially). A transaction
+buffers its writes and reads its own writes; the buffer is applied in one synchronous step when
+the block ends normally, and dropped on any exception or cancellation. Every repository call is
+a checkpoint, so a cancellation can interrupt a transaction between any two calls — and still
+leaves nothing half-written.
+
+:meth:`MemoryStore.snapshot` lets tests look at everything committed, outside any transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from types import TracebackType
+
+import trio
+
+from adapters.memory.store_orders import MemoryFillRepository, MemoryOrderRepository
+from adapters.memory.store_records import (
+    MemoryDecisionRepository,
+    MemoryPositionRepository,
+    MemoryRiskRepository,
+    MemorySignalRepository,
+)
+from adapters.memory.store_tables import Changes, Tables
+from hexexec.domain.accounting import ClosedTrip, Position
+from hexexec.domain.equity import EquityPoint
+from hexexec.domain.fills import Fill
+from hexexec.domain.orders import Order
+from hexexec.domain.records import DecisionRecord, SignalRecord
+from hexexec.domain.signal import MessageRef
+from hexexec.domain.trading_state import RiskState
+
+
+class MemoryUnitOfWork:
+    """The six repositories of one transaction."""
+
+    def __init__(self, tables: Tables, changes: Changes) -> None:
+        self.signals = MemorySignalRepository(tables, changes)
+        self.decisions = MemoryDecisionRepository(tables, changes)
+        self.orders = MemoryOrderRepository(tables, changes)
+        self.fills = MemoryFillRepository(tables, changes)
+        self.positions = MemoryPositionRepository(tables, changes)
+        self.risk = MemoryRiskRepository(tables, changes)
+
+
+@dataclass(frozen=True)
+class StoreSnapshot:
+    """Everything committed at one moment, in insertion order (risk states: oldest first)."""
+
+    signals: tuple[SignalRecord, ...]
+    decisions: tuple[DecisionRecord, ...]
+    orders: tuple[Order, ...]
+    fills: tuple[tuple[Fill, str], ...]  # (fill, client order id)
+    positions: tuple[Position, ...]
+    risk_states: tuple[RiskState, ...]
+    equity_points: tuple[EquityPoint, ...]
+    trips: tuple[ClosedTrip, ...]
+    commits: int
+
+    def signal(self, ref: MessageRef) -> SignalRecord | None:
+        return next((s for s in self.signals if s.source == ref), None)
+
+    def order(self, client_order_id: str) -> Order | None:
+        return next((o for o in self.orders if o.client_order_id == client_order_id), None)
+
+    def fills_of(self, client_order_id: str) -> tuple[Fill, ...]:
+        return tuple(f for f, cid in self.fills if cid == client_order_id)
+
+    def position(self, exchange: str, symbol: str) -> Position:
+        found = (p for p in self.positions if (p.exchange, p.symbol) == (exchange, symbol))
+        return next(found, Position(exchange, symbol))
+
+    @property
+    def risk_state(self) -> RiskState:
+        return self.risk_states[-1] if self.risk_states else RiskState()
+
+
+class MemoryStore:
+    """The Store port in memory. Open it with ``async with`` like any adapter (a no-op here)."""
+
+    def __init__(self) -> None:
+        self._tables = Tables()
+        self._lock = trio.Lock()
+
+    async def __aenter__(self) -> MemoryStore:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        return None
+
+    @asynccontextmanager
+    async def transaction(self, lock: str | None = None) -> AsyncIterator[MemoryUnitOfWork]:
+        """A serializable unit of work; ``lock`` is honoured by the store-wide lock."""
+        if lock is not None and not isinstance(lock, str):
+            raise TypeError("a lock is named by a string")
+        async with self._lock:
+            changes = Changes()
+            try:
+                yield MemoryUnitOfWork(self._tables, changes)
+                # Reached only when the block ended normally. No checkpoint from here on: the
+                # commit is one synchronous step.
+                self._tables.apply(changes)
+            finally:
+                changes.closed = True
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._lock.locked()
+
+    def snapshot(self) -> StoreSnapshot:
+        """What is committed now (a transaction in progress is invisible)."""
+        t = self._tables
+        return StoreSnapshot(
+            signals=tuple(t.signals.values()),
+            decisions=tuple(t.decisions),
+            orders=tuple(t.orders.values()),
+            fills=tuple(t.fills.values()),
+            positions=tuple(t.positions[k] for k in sorted(t.positions)),
+            risk_states=tuple(t.risk_states),
+            equity_points=tuple(t.equity),
+            trips=tuple(t.trips),
+            commits=t.commits,
+        )

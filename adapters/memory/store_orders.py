@@ -1,0 +1,163 @@
+"""The memory store's order and fill repositories (ports.store.OrderRepository, FillRepository).
+
+Reads merge the committed tables with this transaction's own writes. Every method begins with a
+trio checkpoint, as a database round trip would, so a cancellation can land between any two
+calls of a transaction (and then the whole transaction rolls back). Writes enforce what the
+schema would: one row per client order id, one order per signal, one owner per venue order id
+(``VenueOrderOwned``), one fill per execution id, and a fill only for a known order.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+import trio
+
+from adapters.memory.rows import normalized
+from adapters.memory.store_tables import OPEN_STATUSES, Changes, IntegrityError, Tables
+from hexexec.domain.errors import VenueOrderOwned
+from hexexec.domain.fills import Fill
+from hexexec.domain.order_status import OrderStatus
+from hexexec.domain.orders import Order
+from hexexec.domain.signal import MessageRef
+
+
+class MemoryOrderRepository:
+    def __init__(self, tables: Tables, changes: Changes) -> None:
+        self._t = tables
+        self._c = changes
+
+    async def _begin(self) -> None:
+        await trio.lowlevel.checkpoint()
+        self._c.check_open()
+
+    def _current(self, cid: str) -> Order | None:
+        return self._c.orders.get(cid) or self._t.orders.get(cid)
+
+    def _seq(self, cid: str) -> int:
+        return self._t.order_seq.get(cid, self._c.order_seq.get(cid, -1))
+
+    def _sorted(self, orders: list[Order]) -> list[Order]:
+        return sorted(orders, key=lambda o: (o.created_at, self._seq(o.client_order_id)))
+
+    def _venue_owner(self, order_id: str) -> Order | None:
+        for order in self._c.orders.values():
+            if order.order_id == order_id:
+                return order
+        cid = self._t.order_by_venue.get(order_id)
+        if cid is None or cid in self._c.orders:  # changed here: the loop above saw it
+            return None
+        return self._t.orders[cid]
+
+    def _signal_owner(self, ref: MessageRef) -> Order | None:
+        for order in self._c.orders.values():
+            if order.source == ref:
+                return order
+        cid = self._t.order_by_signal.get(ref)
+        if cid is None or cid in self._c.orders:
+            return None
+        return self._t.orders[cid]
+
+    def _check_venue_id(self, order: Order) -> None:
+        if order.order_id is None:
+            return
+        owner = self._venue_owner(order.order_id)
+        if owner is not None and owner.client_order_id != order.client_order_id:
+            raise VenueOrderOwned(order.order_id, owner.client_order_id)
+
+    async def add(self, order: Order) -> None:
+        await self._begin()
+        order = normalized(order)
+        cid = order.client_order_id
+        if self._current(cid) is not None:
+            raise IntegrityError(f"client order id {cid} already exists")
+        other = self._signal_owner(order.source)
+        if other is not None:
+            raise IntegrityError(
+                f"signal {order.source.stream}/{order.source.message_id} already has order "
+                f"{other.client_order_id}")
+        self._check_venue_id(order)
+        self._c.order_seq[cid] = self._t.next_order_seq + len(self._c.order_seq)
+        self._c.orders[cid] = order
+
+    async def get(self, client_order_id: str) -> Order | None:
+        await self._begin()
+        return self._current(client_order_id)
+
+    async def update(self, order: Order) -> None:
+        await self._begin()
+        order = normalized(order)
+        old = self._current(order.client_order_id)
+        if old is None:
+            raise LookupError(f"no order {order.client_order_id} to update")
+        if order.source != old.source and self._signal_owner(order.source) is not None:
+            raise IntegrityError(f"signal of {order.client_order_id} already has an order")
+        self._check_venue_id(order)
+        self._c.orders[order.client_order_id] = order
+
+    async def by_venue_id(self, order_id: str) -> Order | None:
+        await self._begin()
+        return self._venue_owner(order_id)
+
+    async def for_signal(self, ref: MessageRef) -> Order | None:
+        await self._begin()
+        return self._signal_owner(ref)
+
+    async def with_status(self, statuses: Collection[OrderStatus]) -> Sequence[Order]:
+        await self._begin()
+        wanted = frozenset(statuses)
+        cids = set(self._c.orders)
+        for status in wanted:
+            cids.update(self._t.orders_by_status.get(status, ()))
+        found = [o for cid in cids if (o := self._current(cid)) and o.status in wanted]
+        return self._sorted(found)
+
+    async def open_for_symbol(self, exchange: str, symbol: str) -> Sequence[Order]:
+        await self._begin()
+        cids = set(self._c.orders) | set(self._t.open_by_symbol.get((exchange, symbol), ()))
+        found = [
+            o for cid in cids
+            if (o := self._current(cid)) and o.status in OPEN_STATUSES
+            and o.intent.exchange == exchange and o.symbol == symbol
+        ]
+        return self._sorted(found)
+
+    async def count_created_since(self, exchange: str, since: datetime) -> int:
+        """Orders of ``exchange`` created at or after ``since``."""
+        await self._begin()
+        created = self._t.created.get(exchange, [])
+        count = len(created) - bisect.bisect_left(created, since)
+        for cid, order in self._c.orders.items():
+            old = self._t.orders.get(cid)  # counted above in its committed version
+            if old is not None and old.intent.exchange == exchange and old.created_at >= since:
+                count -= 1
+            if order.intent.exchange == exchange and order.created_at >= since:
+                count += 1
+        return count
+
+
+class MemoryFillRepository:
+    def __init__(self, tables: Tables, changes: Changes) -> None:
+        self._t = tables
+        self._c = changes
+
+    async def add(self, fill: Fill, client_order_id: str) -> bool:
+        await trio.lowlevel.checkpoint()
+        self._c.check_open()
+        fill = normalized(fill)
+        if fill.execution_id in self._c.fills or fill.execution_id in self._t.fills:
+            return False
+        if client_order_id not in self._c.orders and client_order_id not in self._t.orders:
+            raise IntegrityError(f"fill {fill.execution_id} for unknown order {client_order_id}")
+        self._c.fills[fill.execution_id] = (fill, client_order_id)
+        return True
+
+    async def for_order(self, client_order_id: str) -> Sequence[Fill]:
+        """The order's fills by time (ties in insertion order)."""
+        await trio.lowlevel.checkpoint()
+        self._c.check_open()
+        committed = [self._t.fills[e][0] for e in self._t.fills_by_order.get(client_order_id, ())]
+        mine = [f for f, cid in self._c.fills.values() if cid == client_order_id]
+        return sorted(committed + mine, key=lambda f: f.timestamp)  # stable: ties keep order
