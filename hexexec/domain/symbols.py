@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Context, Decimal, localcontext
+
+
+def _exact_for(value: Decimal, unit: Decimal) -> AbstractContextManager[Context]:
+    """A context with digits enough that dividing ``value`` by ``unit`` and rounding is exact.
+
+    The default 28 digits would round a 30-digit size such as 0.000999…9 *up* to a step.
+    """
+    last_place = min(d.adjusted() - len(d.as_tuple().digits) + 1 for d in (value, unit))
+    digits = value.adjusted() - last_place + 2
+    return localcontext(prec=max(28, digits))
 
 
 def is_leverage(symbol: str) -> bool:
@@ -40,14 +51,20 @@ class SymbolRules:
 
     def round_size(self, size: Decimal) -> Decimal:
         """Round a size *down* to the size step: never trade more than asked."""
-        # ``//`` is exact; ``/`` rounds to 28 digits first and could round 0.000999… up to a step.
-        steps = size // self.size_step
-        return (steps * self.size_step).quantize(self.size_step)
+        with _exact_for(size, self.size_step):
+            steps = size // self.size_step
+            return (steps * self.size_step).quantize(self.size_step)
 
     def round_price(self, price: Decimal) -> Decimal:
         """Round a price to the nearest tick (half to even)."""
-        ticks = (price / self.tick_size).to_integral_value(rounding=ROUND_HALF_EVEN)
-        return (ticks * self.tick_size).quantize(self.tick_size)
+        # Rounding once, exactly: a quotient rounded to 28 digits first could then round to the
+        # farther tick (1.4999…9 with 29 nines became 2).
+        with _exact_for(price, self.tick_size):
+            ticks, rest = divmod(price, self.tick_size)
+            half = self.tick_size / 2
+            if rest > half or (rest == half and ticks % 2 == 1):
+                ticks += 1
+            return (ticks * self.tick_size).quantize(self.tick_size)
 
     def size_problem(self, size: Decimal) -> str | None:
         """Why this (already rounded) size cannot be ordered, or None when it can."""
