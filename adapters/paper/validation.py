@@ -6,7 +6,7 @@ time in force the order will run with (GMO's defaults: FAK for MARKET, FAS for L
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from hexexec.domain.errors import BrokerRejected
 from hexexec.domain.orders import OrderIntent
@@ -23,7 +23,10 @@ DEFAULT_TIF = {OrderType.MARKET: TimeInForce.FAK, OrderType.LIMIT: TimeInForce.F
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:
     """Whether ``value`` is a whole number of ``step`` (exactly, in Decimal)."""
-    return (value % step) == 0
+    try:
+        return (value % step) == 0
+    except InvalidOperation:  # more than 28 digits of steps: certainly not a sane order
+        return False
 
 
 def check_intent(intent: OrderIntent, rules: SymbolRules) -> TimeInForce:
