@@ -58,6 +58,8 @@ class PaperVenue:
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         table = dict(rules) if isinstance(rules, Mapping) else {r.symbol: r for r in rules}
+        if now().tzinfo is None:
+            raise ValueError("the venue clock must give timezone-aware times")
         self.settings = settings or VenueSettings()
         self._now = now
         self._rules = table

@@ -1,21 +1,24 @@
 """Harnesses for the Broker contract suite: a broker under test plus a small venue control surface.
 
 The suite (``test_broker_contract.py``) only speaks to :class:`BrokerHarness`, so another broker
-(GMO over HTTP against the simulated venue) joins it by adding one factory to ``HARNESSES``. The
+(GMO over HTTP against the simulated venue) joins it by adding one entry to ``HARNESSES``: a
+:class:`~tests.contract.harnesses.Backend` whose factory (called with the fixtures it ``needs``)
+returns an async context manager yielding a fresh harness. The
 control surface is what any simulated venue can offer: move a price, lose the next order reply,
 switch maintenance, and list every order the venue accepted.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Protocol
 
 from adapters.paper import PaperBroker, PaperFaults, PaperVenue, VenueSettings
 from hexexec.domain.venue import VenueOrder
 from ports.broker import Broker
+from tests.contract.harnesses import Backend
 
 
 class BrokerHarness(Protocol):
@@ -74,6 +77,6 @@ async def paper_harness() -> AsyncIterator[BrokerHarness]:
         yield harness
 
 
-HARNESSES: dict[str, Callable[[], AbstractAsyncContextManager[BrokerHarness]]] = {
-    "paper": paper_harness,
+HARNESSES: dict[str, Backend[BrokerHarness]] = {
+    "paper": Backend(paper_harness),
 }

@@ -8,8 +8,10 @@ nothing, a lost reply leaves an order that can be found, maintenance places noth
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -33,9 +35,22 @@ MARKET = Decimal("10000000")
 UNKNOWN_ID = "987654321"
 
 
-@pytest.fixture(params=sorted(HARNESSES))
-async def broker_harness(request: pytest.FixtureRequest) -> AsyncIterator[BrokerHarness]:
-    async with HARNESSES[request.param]() as harness:
+@pytest.fixture(params=[pytest.param(n, marks=b.marks, id=n) for n, b in HARNESSES.items()])
+def broker_backend(
+    request: pytest.FixtureRequest,
+) -> Callable[[], AbstractAsyncContextManager[BrokerHarness]]:
+    # Synchronous on purpose: service fixtures (which may skip) resolve before trio starts.
+    backend = HARNESSES[request.param]
+    kwargs = {name: request.getfixturevalue(name) for name in backend.needs}
+    return partial(backend.factory, **kwargs)
+
+
+@pytest.fixture
+async def broker_harness(
+    broker_backend: Callable[[], AbstractAsyncContextManager[BrokerHarness]],
+) -> AsyncIterator[BrokerHarness]:
+    """A fresh venue behind one broker, both markets trading at ``MARKET``."""
+    async with broker_backend() as harness:
         await harness.set_price(harness.leverage_symbol, MARKET)
         await harness.set_price(harness.spot_symbol, MARKET)
         yield harness
