@@ -2,23 +2,25 @@
 
 The suite (``test_broker_contract.py``) only speaks to :class:`BrokerHarness`, so another broker
 (GMO over HTTP against the simulated venue) joins it by adding one entry to ``HARNESSES``: a
-:class:`~tests.contract.harnesses.Backend` whose factory (called with the fixtures it ``needs``)
-returns an async context manager yielding a fresh harness. The
+:class:`BrokerBackend` whose factory (called with the fixtures it ``needs``) returns an async
+context manager yielding a fresh harness (the same shape as the other suites' backends). The
 control surface is what any simulated venue can offer: move a price, lose the next order reply,
 switch maintenance, and list every order the venue accepted.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
+
+import pytest
 
 from adapters.paper import PaperBroker, PaperFaults, PaperVenue, VenueSettings
 from hexexec.domain.venue import VenueOrder
 from ports.broker import Broker
-from tests.contract.harnesses import Backend
 
 
 class BrokerHarness(Protocol):
@@ -40,6 +42,13 @@ class BrokerHarness(Protocol):
     async def venue_orders(self) -> Sequence[VenueOrder]:
         """Every order the venue ever accepted (straight from the venue, not via the broker)."""
         ...
+
+
+@dataclass(frozen=True)
+class BrokerBackend:
+    factory: Callable[..., AbstractAsyncContextManager[BrokerHarness]]
+    needs: tuple[str, ...] = ()  # fixtures passed to the factory by name
+    marks: tuple[pytest.MarkDecorator, ...] = ()
 
 
 class PaperHarness:
@@ -77,6 +86,6 @@ async def paper_harness() -> AsyncIterator[BrokerHarness]:
         yield harness
 
 
-HARNESSES: dict[str, Backend[BrokerHarness]] = {
-    "paper": Backend(paper_harness),
+HARNESSES: dict[str, BrokerBackend] = {
+    "paper": BrokerBackend(paper_harness),
 }
