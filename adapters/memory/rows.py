@@ -4,7 +4,8 @@ A PostgreSQL ``timestamptz`` keeps the instant, not the offset it was written wi
 nothing but gives back naive times as if they were local; the memory store keeps the instant too
 (the value is converted to UTC) and refuses naive times outright, since the project's rule is
 that every time is timezone-aware. Mappings are copied so a caller mutating its dict later cannot
-reach into the store. Everything else in the domain values is immutable and kept as is.
+reach into the store. NaN and infinite Decimals are refused, as schema.sql's CHECKs refuse them.
+Everything else in the domain values is immutable and kept as is.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+class IntegrityError(Exception):
+    """A write broke a rule a database would enforce (a unique key, a missing parent row, a
+    CHECK constraint of schema.sql)."""
 
 
 class NaiveDatetime(ValueError):
@@ -33,6 +40,8 @@ def _convert(value: Any) -> Any:
         return value if all(a is b for a, b in zip(converted, value, strict=True)) else converted
     if isinstance(value, Mapping):
         return dict(value)
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise IntegrityError(f"{value} is not a number a NUMERIC column keeps")
     return value
 
 

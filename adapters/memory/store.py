@@ -34,18 +34,27 @@ from hexexec.domain.orders import Order
 from hexexec.domain.records import DecisionRecord, SignalRecord
 from hexexec.domain.signal import MessageRef
 from hexexec.domain.trading_state import RiskState
+from ports.store import (
+    DecisionRepository,
+    FillRepository,
+    OrderRepository,
+    PositionRepository,
+    RiskRepository,
+    SignalRepository,
+)
 
 
 class MemoryUnitOfWork:
     """The six repositories of one transaction."""
 
     def __init__(self, tables: Tables, changes: Changes) -> None:
-        self.signals = MemorySignalRepository(tables, changes)
-        self.decisions = MemoryDecisionRepository(tables, changes)
-        self.orders = MemoryOrderRepository(tables, changes)
-        self.fills = MemoryFillRepository(tables, changes)
-        self.positions = MemoryPositionRepository(tables, changes)
-        self.risk = MemoryRiskRepository(tables, changes)
+        # Typed as the ports so that this class is a ports.store.UnitOfWork for mypy.
+        self.signals: SignalRepository = MemorySignalRepository(tables, changes)
+        self.decisions: DecisionRepository = MemoryDecisionRepository(tables, changes)
+        self.orders: OrderRepository = MemoryOrderRepository(tables, changes)
+        self.fills: FillRepository = MemoryFillRepository(tables, changes)
+        self.positions: PositionRepository = MemoryPositionRepository(tables, changes)
+        self.risk: RiskRepository = MemoryRiskRepository(tables, changes)
 
 
 @dataclass(frozen=True)

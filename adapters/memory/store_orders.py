@@ -4,7 +4,8 @@ Reads merge the committed tables with this transaction's own writes. Every metho
 trio checkpoint, as a database round trip would, so a cancellation can land between any two
 calls of a transaction (and then the whole transaction rolls back). Writes enforce what the
 schema would: one row per client order id, one order per signal, one owner per venue order id
-(``VenueOrderOwned``), one fill per execution id, and a fill only for a known order.
+(``VenueOrderOwned``), one fill per execution id, a fill only for a known order, and
+schema.sql's CHECKs on sizes and prices.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ from hexexec.domain.fills import Fill
 from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.orders import Order
 from hexexec.domain.signal import MessageRef
+
+
+def _check_order(order: Order) -> None:
+    """schema.sql's CHECKs on orders."""
+    i = order.intent
+    if i.size <= 0 or (i.price is not None and i.price <= 0) or order.filled_size < 0 or (
+            order.average_price is not None and order.average_price < 0):
+        raise IntegrityError(f"order {order.client_order_id} breaks a CHECK: sizes and prices")
 
 
 class MemoryOrderRepository:
@@ -70,6 +79,7 @@ class MemoryOrderRepository:
     async def add(self, order: Order) -> None:
         await self._begin()
         order = normalized(order)
+        _check_order(order)
         cid = order.client_order_id
         if self._current(cid) is not None:
             raise IntegrityError(f"client order id {cid} already exists")
@@ -89,6 +99,7 @@ class MemoryOrderRepository:
     async def update(self, order: Order) -> None:
         await self._begin()
         order = normalized(order)
+        _check_order(order)
         old = self._current(order.client_order_id)
         if old is None:
             raise LookupError(f"no order {order.client_order_id} to update")
@@ -147,6 +158,8 @@ class MemoryFillRepository:
         await trio.lowlevel.checkpoint()
         self._c.check_open()
         fill = normalized(fill)
+        if fill.price <= 0 or fill.size <= 0:
+            raise IntegrityError(f"fill {fill.execution_id} breaks a CHECK: price and size > 0")
         if fill.execution_id in self._c.fills or fill.execution_id in self._t.fills:
             return False
         if client_order_id not in self._c.orders and client_order_id not in self._t.orders:

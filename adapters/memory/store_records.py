@@ -39,6 +39,8 @@ class _Repository:
 class MemorySignalRepository(_Repository):
     async def add(self, record: SignalRecord) -> bool:
         await self._begin()
+        if record.deliveries < 1:
+            raise IntegrityError("a signal is delivered at least once")
         if self._signal(record.source) is not None:
             return False
         self._c.signals[record.source] = normalized(record)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+from adapters.memory.rows import IntegrityError
 from hexexec.domain.accounting import ClosedTrip, Position
 from hexexec.domain.equity import EquityPoint
 from hexexec.domain.fills import Fill
@@ -28,12 +29,10 @@ OPEN_STATUSES = frozenset({
     OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED,
 })
 
+__all__ = ["OPEN_STATUSES", "Changes", "IntegrityError", "Tables"]
+
 PositionKey = tuple[str, str]
 K = TypeVar("K")
-
-
-class IntegrityError(Exception):
-    """A write broke a rule a database would enforce (a unique key, a missing parent row)."""
 
 
 @dataclass
