@@ -6,6 +6,7 @@ deadlines, signal ages and venue timestamps all move with virtual time.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -120,7 +121,7 @@ async def until(
     with trio.fail_after(within):
         while True:
             result = condition()
-            if not isinstance(result, bool):
+            if inspect.isawaitable(result):
                 result = await result
             if result:
                 return
