@@ -72,7 +72,8 @@ def cases(draw: st.DrawFn) -> tuple[Signal, SymbolRules, Position, Decimal]:
     d = action.direction
     sign = draw(st.sampled_from([d, d, -d] if is_leverage(symbol) else [1]))
     open_exit = draw(st.just(Decimal(0)) | decimals_on_grid(Decimal("0.0001"), 20_000))
-    held = draw(HELD | fitting.map(lambda f: f + open_exit))
+    enough = fitting.map(lambda f: f + open_exit)  # room for an exit of a fitting size
+    held = draw(enough | enough | HELD)
     return sig, rules, position(symbol, sign * held), open_exit
 
 
