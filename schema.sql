@@ -123,8 +123,7 @@ CREATE TABLE IF NOT EXISTS signals (
     -- a parsed signal is whole or absent
     CHECK ((action IS NULL) = (signal_time IS NULL)
        AND (action IS NULL) = (exchange IS NULL)
-       AND (action IS NULL) = (order_type IS NULL)),
-    CHECK (status <> 'INVALID' OR reason IS NOT NULL)
+       AND (action IS NULL) = (order_type IS NULL))
 );
 CREATE INDEX IF NOT EXISTS idx_signals_status ON signals(status, received_at DESC);
 CREATE INDEX IF NOT EXISTS idx_signals_received_at ON signals(received_at DESC);
@@ -177,6 +176,8 @@ ALTER TABLE orders
     ALTER COLUMN created_at DROP DEFAULT,
     ALTER COLUMN updated_at DROP DEFAULT,
     ADD CONSTRAINT orders_client_order_id_key UNIQUE (client_order_id),
+    -- a signal produces at most one order, however often it is delivered
+    ADD CONSTRAINT orders_source_key UNIQUE (source_stream, source_message_id),
     ADD CONSTRAINT orders_signal_id_fkey FOREIGN KEY (signal_id) REFERENCES signals(id),
     ADD CONSTRAINT orders_side_check CHECK (side IN ('BUY', 'SELL')),
     ADD CONSTRAINT orders_order_type_check CHECK (order_type IN ('LIMIT', 'MARKET')),
@@ -192,7 +193,6 @@ ALTER TABLE orders
     ADD CONSTRAINT orders_average_price_check
         CHECK (average_price >= 0 AND average_price <> 'NaN');
 
-CREATE INDEX IF NOT EXISTS idx_orders_source ON orders(source_stream, source_message_id);
 CREATE INDEX IF NOT EXISTS idx_orders_created ON orders(exchange, created_at);
 -- The decide step reads a symbol's open orders on every signal.
 CREATE INDEX IF NOT EXISTS idx_orders_open ON orders(exchange, symbol)
@@ -276,7 +276,8 @@ CREATE TABLE IF NOT EXISTS risk_decisions (
     rejected_by       text[] NOT NULL,
     results           jsonb NOT NULL CHECK (jsonb_typeof(results) = 'array'),
     client_order_id   VARCHAR(100),
-    decided_at        timestamptz NOT NULL
+    decided_at        timestamptz NOT NULL,
+    FOREIGN KEY (stream, message_id) REFERENCES signals(stream, message_id)
 );
 CREATE INDEX IF NOT EXISTS idx_risk_decisions_signal ON risk_decisions(stream, message_id);
 CREATE INDEX IF NOT EXISTS idx_risk_decisions_decided_at ON risk_decisions(decided_at DESC);

@@ -17,9 +17,11 @@ import pytest
 from ports.store import Store
 from tests.contract.harnesses import Backend, SignalSourceHarness
 from tests.contract.harnesses.memory import memory_source_harness, memory_store
+from tests.contract.harnesses.postgres import postgres_store
 
 STORE_BACKENDS: dict[str, Backend[Store]] = {
     "memory": Backend(memory_store),
+    "postgres": Backend(postgres_store, needs=("database_url",), marks=(pytest.mark.postgres,)),
 }
 
 SOURCE_BACKENDS: dict[str, Backend[SignalSourceHarness]] = {

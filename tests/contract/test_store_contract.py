@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta, timezone
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -32,6 +33,22 @@ from tests.contract.harnesses import builders as b
 S = OrderStatus
 per_store = settings(max_examples=25, deadline=None,
                      suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+async def _for_examples(check: Callable[..., Awaitable[None]],
+                        **strategies: st.SearchStrategy[Any]) -> None:
+    """Run ``check`` on Hypothesis examples inside this test's trio run, on its one store.
+
+    An async ``@given`` test runs each example in its own ``trio.run``, and pytest-trio tears
+    async fixtures down after the first: a real store would be closed for the others. Driving
+    Hypothesis from a worker thread keeps every example in this run.
+    """
+    @per_store
+    @given(**strategies)
+    def example(**values: Any) -> None:
+        trio.from_thread.run(partial(check, **values))
+
+    await trio.to_thread.run_sync(example)
 
 
 async def _signal(uow: UnitOfWork) -> MessageRef:
@@ -87,19 +104,20 @@ async def test_signal_status_changes_and_nothing_else(store: Store) -> None:
         assert got is not None and got.status is SignalStatus.REJECTED and got.reason is None
 
 
-@per_store
-@given(fields=st.lists(st.tuples(st.binary(min_size=1, max_size=16), st.binary(max_size=40)),
-                       min_size=1, max_size=6, unique_by=lambda kv: kv[0]))
-async def test_raw_fields_round_trip_exactly(store: Store,
-                                             fields: list[tuple[bytes, bytes]]) -> None:
-    source = b.ref()
-    record = b.signal_record(source, fields=tuple(fields), status=SignalStatus.INVALID,
-                             parsed=False, reason="fuzz")
-    async with store.transaction() as uow:
-        assert await uow.signals.add(record)
-    async with store.transaction() as uow:
-        got = await uow.signals.get(source)
-    assert got is not None and got.fields == tuple(fields)
+async def test_raw_fields_round_trip_exactly(store: Store) -> None:
+    async def check(fields: list[tuple[bytes, bytes]]) -> None:
+        source = b.ref()
+        record = b.signal_record(source, fields=tuple(fields), status=SignalStatus.INVALID,
+                                 parsed=False, reason="fuzz")
+        async with store.transaction() as uow:
+            assert await uow.signals.add(record)
+        async with store.transaction() as uow:
+            got = await uow.signals.get(source)
+        assert got is not None and got.fields == tuple(fields)
+
+    await _for_examples(check, fields=st.lists(
+        st.tuples(st.binary(min_size=1, max_size=16), st.binary(max_size=40)),
+        min_size=1, max_size=6, unique_by=lambda kv: kv[0]))
 
 
 # ----------------------------------------------------------------------------------- decisions
@@ -260,17 +278,19 @@ async def test_positions_default_flat_then_round_trip(store: Store) -> None:
             short, b.position("ETH_JPY", Decimal("-2.5"))]
 
 
-@per_store
-@given(numbers=st.lists(st.decimals(min_value=-10**15, max_value=10**15, places=12,
-                                    allow_nan=False, allow_infinity=False),
-                        min_size=4, max_size=4))
-async def test_decimals_round_trip_exactly(store: Store, numbers: list[Decimal]) -> None:
-    quantity, average, realized, fees = numbers
-    stored = Position("gmo", "BTC_JPY", quantity, average, realized, fees, realized - fees)
-    async with store.transaction() as uow:
-        await uow.positions.put(stored)
-    async with store.transaction() as uow:
-        assert await uow.positions.get("gmo", "BTC_JPY") == stored
+async def test_decimals_round_trip_exactly(store: Store) -> None:
+    async def check(numbers: list[Decimal]) -> None:
+        quantity, average, realized, fees = numbers
+        stored = Position("gmo", "BTC_JPY", quantity, average, realized, fees, realized - fees)
+        async with store.transaction() as uow:
+            await uow.positions.put(stored)
+        async with store.transaction() as uow:
+            assert await uow.positions.get("gmo", "BTC_JPY") == stored
+
+    await _for_examples(check, numbers=st.lists(
+        st.decimals(min_value=-10**15, max_value=10**15, places=12,
+                    allow_nan=False, allow_infinity=False),
+        min_size=4, max_size=4))
 
 
 async def test_datetimes_come_back_aware_utc(store: Store) -> None:

@@ -1,0 +1,168 @@
+"""Orders on PostgreSQL (ports.store.OrderRepository), the seed's ``orders`` table adapted.
+
+``orders.order_id`` is the venue's id, null until the venue knows the order and unique when set;
+``client_order_id`` is ours. ``orders.signal_id`` points at the inbox row of the signal the order
+came from (when that row exists). One order per signal: (source_stream, source_message_id) is
+unique.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from adapters.postgres.adaptation import utc, utc_or_none
+from hexexec.domain.errors import VenueOrderOwned
+from hexexec.domain.order_status import OrderStatus
+from hexexec.domain.orders import Order, OrderIntent, SettleType, Side
+from hexexec.domain.signal import MessageRef, OrderType, TimeInForce
+
+if TYPE_CHECKING:
+    from adapters.postgres.unit_of_work import PostgresUnitOfWork
+
+OPEN = [s.value for s in (OrderStatus.PENDING, OrderStatus.SUBMITTING, OrderStatus.UNKNOWN,
+                          OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)]
+_FIELDS = (
+    "client_order_id", "source_stream", "source_message_id", "exchange", "symbol", "side",
+    "settle_type", "order_type", "size", "price", "time_in_force", "status", "created_at",
+    "updated_at", "signal_time", "order_id", "filled_size", "average_price", "submitted_at",
+    "cancel_requested_at", "reject_code", "reason",
+)
+_COLS = ", ".join(_FIELDS)
+_VALUES = ", ".join(f"%({f})s" for f in _FIELDS)
+# The seed's ``timestamp``: when the order was placed (sent), or decided if not sent yet.
+_TIMESTAMP = "coalesce(%(submitted_at)s, %(created_at)s)"
+_SIGNAL_ID = (
+    "(SELECT id FROM signals WHERE stream = %(source_stream)s "
+    "AND message_id = %(source_message_id)s)"
+)
+INSERT = (
+    f"INSERT INTO orders ({_COLS}, timestamp, signal_id) "
+    f"VALUES ({_VALUES}, {_TIMESTAMP}, {_SIGNAL_ID})"
+)
+UPDATE = (
+    "UPDATE orders SET "
+    + ", ".join(f"{f} = %({f})s" for f in _FIELDS if f != "client_order_id")
+    + f", timestamp = {_TIMESTAMP}, signal_id = {_SIGNAL_ID} "
+    "WHERE client_order_id = %(client_order_id)s"
+)
+SELECT = f"SELECT {_COLS} FROM orders"
+ORDERED = " ORDER BY created_at, id"
+VENUE_OWNER = "SELECT client_order_id FROM orders WHERE order_id = %s AND client_order_id <> %s"
+SIGNAL_OWNER = (
+    "SELECT client_order_id FROM orders WHERE source_stream = %s AND source_message_id = %s"
+)
+
+
+def order_params(order: Order) -> dict[str, Any]:
+    intent = order.intent
+    return {
+        "client_order_id": order.client_order_id,
+        "source_stream": order.source.stream,
+        "source_message_id": order.source.message_id,
+        "exchange": intent.exchange,
+        "symbol": intent.symbol,
+        "side": intent.side.value,
+        "settle_type": intent.settle_type.value,
+        "order_type": intent.order_type.value,
+        "size": intent.size,
+        "price": intent.price,
+        "time_in_force": intent.time_in_force.value if intent.time_in_force else None,
+        "status": order.status.value,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "signal_time": order.signal_time,
+        "order_id": order.order_id,
+        "filled_size": order.filled_size,
+        "average_price": order.average_price,
+        "submitted_at": order.submitted_at,
+        "cancel_requested_at": order.cancel_requested_at,
+        "reject_code": order.reject_code,
+        "reason": order.reason,
+    }
+
+
+def order_from_row(row: dict[str, Any]) -> Order:
+    tif = row["time_in_force"]
+    intent = OrderIntent(
+        exchange=row["exchange"],
+        symbol=row["symbol"],
+        side=Side(row["side"]),
+        settle_type=SettleType(row["settle_type"]),
+        order_type=OrderType(row["order_type"]),
+        size=row["size"],
+        price=row["price"],
+        time_in_force=TimeInForce(tif) if tif else None,
+    )
+    return Order(
+        client_order_id=row["client_order_id"],
+        source=MessageRef(row["source_stream"], row["source_message_id"]),
+        intent=intent,
+        status=OrderStatus(row["status"]),
+        created_at=utc(row["created_at"]),
+        updated_at=utc(row["updated_at"]),
+        signal_time=utc(row["signal_time"]),
+        order_id=row["order_id"],
+        filled_size=row["filled_size"],
+        average_price=row["average_price"],
+        submitted_at=utc_or_none(row["submitted_at"]),
+        cancel_requested_at=utc_or_none(row["cancel_requested_at"]),
+        reject_code=row["reject_code"],
+        reason=row["reason"],
+    )
+
+
+class PostgresOrderRepository:
+    def __init__(self, uow: PostgresUnitOfWork) -> None:
+        self._uow = uow
+
+    async def _check_venue_id(self, order: Order) -> None:
+        # Checked before writing, so the refusal leaves the transaction usable; the unique
+        # index still settles a race between two transactions.
+        if order.order_id is None:
+            return
+        row = await self._uow.fetchone(VENUE_OWNER, (order.order_id, order.client_order_id))
+        if row is not None:
+            raise VenueOrderOwned(order.order_id, row["client_order_id"])
+
+    async def add(self, order: Order) -> None:
+        """Insert a new order (its client_order_id must be new, its signal without an order)."""
+        await self._check_venue_id(order)
+        await self._uow.execute(INSERT, order_params(order))
+
+    async def get(self, client_order_id: str) -> Order | None:
+        row = await self._uow.fetchone(SELECT + " WHERE client_order_id = %s", (client_order_id,))
+        return None if row is None else order_from_row(row)
+
+    async def update(self, order: Order) -> None:
+        """Replace the stored order; VenueOrderOwned if its venue id belongs to another row."""
+        await self._check_venue_id(order)
+        if await self._uow.execute(UPDATE, order_params(order)) == 0:
+            raise LookupError(f"no order {order.client_order_id} to update")
+
+    async def by_venue_id(self, order_id: str) -> Order | None:
+        row = await self._uow.fetchone(SELECT + " WHERE order_id = %s", (order_id,))
+        return None if row is None else order_from_row(row)
+
+    async def for_signal(self, ref: MessageRef) -> Order | None:
+        query = SELECT + " WHERE source_stream = %s AND source_message_id = %s"
+        row = await self._uow.fetchone(query, (ref.stream, ref.message_id))
+        return None if row is None else order_from_row(row)
+
+    async def with_status(self, statuses: Collection[OrderStatus]) -> Sequence[Order]:
+        """Orders in any of these statuses, oldest first."""
+        wanted = [OrderStatus(s).value for s in statuses]
+        rows = await self._uow.fetchall(SELECT + " WHERE status = ANY(%s)" + ORDERED, (wanted,))
+        return [order_from_row(r) for r in rows]
+
+    async def open_for_symbol(self, exchange: str, symbol: str) -> Sequence[Order]:
+        """Orders of the symbol that may still fill: PENDING up to PARTIALLY_FILLED."""
+        query = SELECT + " WHERE exchange = %s AND symbol = %s AND status = ANY(%s)" + ORDERED
+        rows = await self._uow.fetchall(query, (exchange, symbol, OPEN))
+        return [order_from_row(r) for r in rows]
+
+    async def count_created_since(self, exchange: str, since: datetime) -> int:
+        query = "SELECT count(*) AS n FROM orders WHERE exchange = %s AND created_at >= %s"
+        row = await self._uow.fetchone(query, (exchange, since))
+        return int(row["n"]) if row else 0

@@ -1,0 +1,210 @@
+"""PostgresStore: the Store port on PostgreSQL with psycopg 3 (sync driver, worker threads).
+
+Open it as an async context manager; it starts a connection pool, applies ``schema.sql`` and
+closes the pool on exit::
+
+    async with PostgresStore.open(url, statement_timeout=10) as store:
+        async with store.transaction(lock="gmo:BTC_JPY") as uow:
+            ...
+
+Why threads rather than psycopg's asyncio API under trio-asyncio: measured on this machine, one
+``SELECT 1`` costs ~145 µs from plain Python, ~250–300 µs through a trio worker thread and
+~330–370 µs through trio-asyncio; threads also keep asyncio out of the adapter. Cancellation is
+not lost: a trio cancel reaching a running statement cancels it on the server (blocking.py).
+
+Every call has a timeout: ``connect_timeout`` for connecting and for waiting on the pool,
+``statement_timeout`` for every statement (waiting on the advisory lock included), and TCP
+keepalives with ``tcp_user_timeout`` so a dead server is noticed even inside a commit.
+Transactions run at READ COMMITTED on purpose: each statement after the lock sees everything the
+previous lock holder committed (a REPEATABLE READ snapshot would predate the lock wait).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import outcome
+import psycopg
+import trio
+from psycopg import IsolationLevel
+from psycopg_pool import ConnectionPool
+
+from adapters.postgres.adaptation import configure_connection
+from adapters.postgres.blocking import call_in_thread, run_blocking
+from adapters.postgres.schema import apply_schema, check_schema_name, load_schema
+from adapters.postgres.unit_of_work import PostgresUnitOfWork
+
+# Locks are namespaced by the search path's schema, so two deployments (or two tests) sharing a
+# database never wait on each other; the two-int form keeps clear of single-key advisory locks.
+LOCK = "SELECT pg_advisory_xact_lock(hashtext('hexexec:' || current_schema()), hashtext(%s))"
+
+
+@dataclass(frozen=True)
+class _Timeouts:
+    connect: float
+    statement: float
+
+
+def _safe_target(url: str) -> str:
+    """host:port/db of a URL, never its user or password (for reprs and messages)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
+
+
+def _connection_kwargs(timeouts: _Timeouts, schema: str | None) -> dict[str, Any]:
+    options = [
+        "-c TimeZone=UTC",
+        f"-c statement_timeout={int(timeouts.statement * 1000)}",
+        # A transaction left open by a wedged worker must not hold a symbol lock forever.
+        f"-c idle_in_transaction_session_timeout={int(timeouts.statement * 3000)}",
+    ]
+    if schema is not None:
+        options.append(f"-c search_path={schema}")
+    return {
+        "options": " ".join(options),
+        "connect_timeout": max(2, math.ceil(timeouts.connect)),  # libpq: whole seconds, >= 2
+        "application_name": "hexexec",
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": int((timeouts.statement + timeouts.connect) * 1000),
+    }
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    configure_connection(conn)
+    conn.isolation_level = IsolationLevel.READ_COMMITTED
+
+
+class PostgresStore:
+    """The Store port on PostgreSQL. Build it with :meth:`open`."""
+
+    def __init__(self, pool: ConnectionPool[Any], max_size: int, timeouts: _Timeouts,
+                 target: str) -> None:
+        self._pool = pool
+        self._slots = trio.Semaphore(max_size)  # wait for a connection in trio, not in a thread
+        self._timeouts = timeouts
+        self._target = target
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self._target})"
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        url: str,
+        *,
+        schema: str | None = None,
+        min_size: int = 1,
+        max_size: int = 4,
+        connect_timeout: float = 5.0,
+        statement_timeout: float = 10.0,
+        schema_file: Path | None = None,
+    ) -> AsyncIterator[PostgresStore]:
+        """Start the pool, apply the schema (in ``schema``, created if missing), yield the store.
+
+        ``schema`` puts every table in that PostgreSQL schema (search_path) instead of public.
+        """
+        if schema is not None:
+            check_schema_name(schema)
+        timeouts = _Timeouts(connect_timeout, statement_timeout)
+        text = load_schema(schema_file)
+        pool: ConnectionPool[Any] = ConnectionPool(
+            url, kwargs=_connection_kwargs(timeouts, schema), min_size=min_size,
+            max_size=max_size, open=False, timeout=connect_timeout, configure=_configure,
+            name="hexexec",
+        )
+        try:
+            await run_blocking(lambda: pool.open(wait=True, timeout=connect_timeout))
+            store = cls(pool, max_size, timeouts, _safe_target(url))
+            await store._apply_schema(text, schema)
+            yield store
+        finally:
+            with trio.CancelScope(shield=True):
+                await run_blocking(lambda: pool.close(timeout=connect_timeout))
+
+    async def _apply_schema(self, text: str, schema: str | None) -> None:
+        async with self._slots:
+            def work() -> None:
+                with self._pool.connection(timeout=self._timeouts.connect) as conn:
+                    apply_schema(conn, text, schema)
+
+            await run_blocking(work)
+
+    @asynccontextmanager
+    async def transaction(self, lock: str | None = None) -> AsyncIterator[PostgresUnitOfWork]:
+        """A unit of work on one connection: commits when the block ends normally, rolls back on
+        any exception or cancellation. ``lock`` is held until the end of the transaction."""
+        if lock is not None and not isinstance(lock, str):
+            raise TypeError("a lock is named by a string")
+        async with self._slots:
+            conn = await self._begin(lock)
+            uow = PostgresUnitOfWork(conn, self._timeouts.connect)
+            try:
+                yield uow
+            except BaseException:
+                uow.close()
+                with trio.CancelScope(shield=True):
+                    await run_blocking(lambda: self._end(conn, commit=False))
+                raise
+            uow.close()
+            # Shielded: once the block has ended normally the commit is not abandoned halfway;
+            # a cancel arriving now is delivered at the caller's next checkpoint.
+            with trio.CancelScope(shield=True):
+                await run_blocking(lambda: self._end(conn, commit=True))
+
+    async def _begin(self, lock: str | None) -> psycopg.Connection[Any]:
+        """Take a connection and, in the same hop, the advisory lock (cancellable while waited)."""
+        holder: dict[str, psycopg.Connection[Any]] = {}
+        abandoned = threading.Event()
+
+        def work() -> psycopg.Connection[Any]:
+            conn = self._pool.getconn(timeout=self._timeouts.connect)
+            holder["conn"] = conn
+            try:
+                if lock is not None and not abandoned.is_set():
+                    conn.execute(LOCK, (lock,))
+            except BaseException:
+                self._end(conn, commit=False)
+                raise
+            return conn
+
+        def cancel() -> None:
+            abandoned.set()
+            if (conn := holder.get("conn")) is not None:
+                conn.cancel_safe(timeout=self._timeouts.connect)
+
+        result, cancelled = await call_in_thread(work, cancel)
+        if cancelled:
+            if isinstance(result, outcome.Value):  # got it just as the cancel came: give it back
+                conn = result.unwrap()
+                with trio.CancelScope(shield=True):
+                    await run_blocking(lambda: self._end(conn, commit=False))
+            await trio.lowlevel.checkpoint()  # delivers the cancellation
+        return result.unwrap()
+
+    def _end(self, conn: psycopg.Connection[Any], commit: bool) -> None:
+        """Commit or roll back, then give the connection back (a broken one is replaced).
+
+        A failed commit raises; a failed rollback does not (the caller is already raising the
+        reason for it): the connection is closed instead, which undoes the transaction too.
+        """
+        try:
+            if commit:
+                conn.commit()
+            else:
+                try:
+                    conn.rollback()
+                except psycopg.Error:
+                    conn.close()
+        finally:
+            self._pool.putconn(conn)
