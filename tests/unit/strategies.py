@@ -20,7 +20,7 @@ from hexexec.domain.symbols import SymbolRules
 
 settings.register_profile("dev", deadline=None)
 settings.register_profile(
-    "ci", deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow]
+    "ci", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
@@ -86,7 +86,7 @@ FILL_PRICES = decimals_on_grid(Decimal("0.5"), 40_000_000, min_steps=2_000_000) 
 
 
 @st.composite
-def fill_lists(draw: st.DrawFn, max_size: int = 40, symbol: str = LEVERAGE) -> list[Fill]:
+def fill_lists(draw: st.DrawFn, max_size: int = 25, symbol: str = LEVERAGE) -> list[Fill]:
     """Fills of one symbol in time order, random sides, sizes, prices and signed fees."""
     n = draw(st.integers(0, max_size))
     fills: list[Fill] = []

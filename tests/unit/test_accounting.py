@@ -5,8 +5,8 @@ multiples of 0.5 up to 2e7 and sizes multiples of 0.0001 up to 5, so sizes, prod
 fills are exact. The only rounding is the weighted average price (a division) and the products
 and sums that use it: each rounds once, with a relative error of at most half a unit in the 28th
 digit (5e-28), on an amount no larger than N, the total traded notional Σ|price × size|. With
-fewer than ten such operations per fill and at most 40 fills, the error is below
-40 × 10 × 5e-28 × N = 2e-25 × N. We allow 1e-24 × (N + 1): five times that bound, and still
+fewer than ten such operations per fill and at most 25 fills, the error is below
+25 × 10 × 5e-28 × N = 1.25e-25 × N. We allow 1e-24 × (N + 1): eight times that bound, and still
 less than a millionth of a yen on any realistic book. When no average is ever rounded (every fill
 at one price) the identities hold exactly, and a test checks that too.
 """
