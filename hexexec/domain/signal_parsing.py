@@ -52,8 +52,9 @@ def decode_fields(raw: Mapping[bytes | str, bytes | str]) -> dict[str, str]:
     total = 0
     out: dict[str, str] = {}
     for key, value in raw.items():
-        kb = key.encode() if isinstance(key, str) else key
-        vb = value.encode() if isinstance(value, str) else value
+        # surrogatepass: a lone surrogate in a str field is refused below as bad UTF-8.
+        kb = key.encode("utf-8", "surrogatepass") if isinstance(key, str) else key
+        vb = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
         total += len(kb) + len(vb)
         if total > MAX_PAYLOAD_BYTES:
             raise InvalidSignal(f"payload over {MAX_PAYLOAD_BYTES // 1024} KiB")

@@ -475,6 +475,12 @@ def test_fuzz_arbitrary_bytes(fields: dict[bytes, bytes]) -> None:
     parse_or_invalid(fields)
 
 
+@given(st.dictionaries(st.text(max_size=20), st.text(max_size=60), max_size=12))
+@example({"symbol": "\ud800"})  # regression: a lone surrogate raised UnicodeEncodeError
+def test_fuzz_arbitrary_text(fields: dict[str, str]) -> None:
+    parse_or_invalid(fields)
+
+
 JUNK_TEXT = st.one_of(
     st.text(max_size=30),
     st.sampled_from(
