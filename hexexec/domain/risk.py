@@ -163,7 +163,8 @@ def check_price_band(
         return None
     inputs = {"price": _s(intent.price), "market": _s(ctx.market_price)}
     inputs["band_pct"] = _s(limits.price_band_pct)
-    if ctx.market_price is None or intent.price is None:
+    # A zero or negative "price" from a feed is no price at all (and would divide by zero).
+    if ctx.market_price is None or ctx.market_price <= 0 or intent.price is None:
         return RuleResult("price_band", True, "no market price known: band not applied", inputs)
     off = abs(intent.price - ctx.market_price) / ctx.market_price * 100
     inputs["off_pct"] = _s(round(off, 6))

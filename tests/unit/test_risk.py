@@ -370,6 +370,12 @@ def test_price_band_rule(price: Decimal, market: Decimal | None, band: Decimal, 
         assert rules["price_band"].passed == (abs(price - market) * 100 <= band * market)
 
 
+def test_price_band_ignores_a_zero_market_price() -> None:
+    # Regression: a zero price from the feed divided by zero instead of returning a verdict.
+    verdict = evaluate(intent(), context(market_price=Decimal(0)), limits(price_band_pct=Decimal("5")))
+    assert result(verdict.results, "price_band").passed
+
+
 @given(STATES, st.integers(0, 3), st.booleans())
 def test_approval_is_all_rules_passing(state: TradingState, recent: int, wide: bool) -> None:
     lim = limits(max_orders_per_min=2, price_band_pct=Decimal("10" if wide else "0.001"))
