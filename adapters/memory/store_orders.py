@@ -11,13 +11,12 @@ schema.sql's CHECKs on sizes and prices.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from datetime import datetime
-
-import trio
+from typing import Any
 
 from adapters.memory.rows import normalized
-from adapters.memory.store_tables import OPEN_STATUSES, Changes, IntegrityError, Tables
+from adapters.memory.store_tables import OPEN_STATUSES, IntegrityError, Repository
 from hexexec.domain.errors import VenueOrderOwned
 from hexexec.domain.fills import Fill
 from hexexec.domain.order_status import OrderStatus
@@ -33,15 +32,7 @@ def _check_order(order: Order) -> None:
         raise IntegrityError(f"order {order.client_order_id} breaks a CHECK: sizes and prices")
 
 
-class MemoryOrderRepository:
-    def __init__(self, tables: Tables, changes: Changes) -> None:
-        self._t = tables
-        self._c = changes
-
-    async def _begin(self) -> None:
-        await trio.lowlevel.checkpoint()
-        self._c.check_open()
-
+class MemoryOrderRepository(Repository):
     def _current(self, cid: str) -> Order | None:
         return self._c.orders.get(cid) or self._t.orders.get(cid)
 
@@ -51,23 +42,22 @@ class MemoryOrderRepository:
     def _sorted(self, orders: list[Order]) -> list[Order]:
         return sorted(orders, key=lambda o: (o.created_at, self._seq(o.client_order_id)))
 
-    def _venue_owner(self, order_id: str) -> Order | None:
+    def _by_unique(self, index: Mapping[Any, str], key: Hashable,
+                   column: Callable[[Order], object]) -> Order | None:
+        """The order whose ``column`` is ``key`` (a unique column with a committed ``index``)."""
         for order in self._c.orders.values():
-            if order.order_id == order_id:
+            if column(order) == key:
                 return order
-        cid = self._t.order_by_venue.get(order_id)
+        cid = index.get(key)
         if cid is None or cid in self._c.orders:  # changed here: the loop above saw it
             return None
         return self._t.orders[cid]
 
+    def _venue_owner(self, order_id: str) -> Order | None:
+        return self._by_unique(self._t.order_by_venue, order_id, lambda o: o.order_id)
+
     def _signal_owner(self, ref: MessageRef) -> Order | None:
-        for order in self._c.orders.values():
-            if order.source == ref:
-                return order
-        cid = self._t.order_by_signal.get(ref)
-        if cid is None or cid in self._c.orders:
-            return None
-        return self._t.orders[cid]
+        return self._by_unique(self._t.order_by_signal, ref, lambda o: o.source)
 
     def _check_venue_id(self, order: Order) -> None:
         if order.order_id is None:
@@ -149,14 +139,9 @@ class MemoryOrderRepository:
         return count
 
 
-class MemoryFillRepository:
-    def __init__(self, tables: Tables, changes: Changes) -> None:
-        self._t = tables
-        self._c = changes
-
+class MemoryFillRepository(Repository):
     async def add(self, fill: Fill, client_order_id: str) -> bool:
-        await trio.lowlevel.checkpoint()
-        self._c.check_open()
+        await self._begin()
         fill = normalized(fill)
         if fill.price <= 0 or fill.size <= 0:
             raise IntegrityError(f"fill {fill.execution_id} breaks a CHECK: price and size > 0")
@@ -169,8 +154,7 @@ class MemoryFillRepository:
 
     async def for_order(self, client_order_id: str) -> Sequence[Fill]:
         """The order's fills by time (ties in insertion order)."""
-        await trio.lowlevel.checkpoint()
-        self._c.check_open()
+        await self._begin()
         committed = [self._t.fills[e][0] for e in self._t.fills_by_order.get(client_order_id, ())]
         mine = [f for f, cid in self._c.fills.values() if cid == client_order_id]
         return sorted(committed + mine, key=lambda f: f.timestamp)  # stable: ties keep order

@@ -12,10 +12,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-import trio
-
 from adapters.memory.rows import normalized
-from adapters.memory.store_tables import Changes, IntegrityError, Tables
+from adapters.memory.store_tables import IntegrityError, Repository
 from hexexec.domain.accounting import ClosedTrip, Position
 from hexexec.domain.equity import EquityPoint
 from hexexec.domain.records import DecisionRecord, SignalRecord, SignalStatus
@@ -23,15 +21,7 @@ from hexexec.domain.signal import MessageRef
 from hexexec.domain.trading_state import RiskState
 
 
-class _Repository:
-    def __init__(self, tables: Tables, changes: Changes) -> None:
-        self._t = tables
-        self._c = changes
-
-    async def _begin(self) -> None:
-        await trio.lowlevel.checkpoint()
-        self._c.check_open()
-
+class _Repository(Repository):
     def _signal(self, ref: MessageRef) -> SignalRecord | None:
         return self._c.signals.get(ref) or self._t.signals.get(ref)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+import trio
+
 from adapters.memory.rows import IntegrityError
 from hexexec.domain.accounting import ClosedTrip, Position
 from hexexec.domain.equity import EquityPoint
@@ -29,7 +31,7 @@ OPEN_STATUSES = frozenset({
     OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED,
 })
 
-__all__ = ["OPEN_STATUSES", "Changes", "IntegrityError", "Tables"]
+__all__ = ["OPEN_STATUSES", "Changes", "IntegrityError", "Repository", "Tables"]
 
 PositionKey = tuple[str, str]
 K = TypeVar("K")
@@ -126,3 +128,16 @@ class Tables:
         if order.status in OPEN_STATUSES:
             self.open_by_symbol.setdefault((order.intent.exchange, order.symbol), {})[cid] = None
         bisect.insort(self.created.setdefault(order.intent.exchange, []), order.created_at)
+
+
+class Repository:
+    """Base of the memory repositories: the committed tables and this transaction's writes."""
+
+    def __init__(self, tables: Tables, changes: Changes) -> None:
+        self._t = tables
+        self._c = changes
+
+    async def _begin(self) -> None:
+        """What a database round trip would be: a checkpoint, where a cancellation can land."""
+        await trio.lowlevel.checkpoint()
+        self._c.check_open()
