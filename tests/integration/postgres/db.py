@@ -40,13 +40,16 @@ class Database:
         assert len(rows) == 1 and len(rows[0]) == 1, rows
         return rows[0][0]
 
+    def _snapshot_sync(self) -> dict[str, list[str]]:
+        with self._connect() as conn:
+            return {
+                table: sorted(r[0] for r in conn.execute(f"SELECT to_jsonb(t)::text FROM {table} t"))
+                for table in _SNAPSHOT_TABLES
+            }
+
     async def snapshot(self) -> dict[str, list[str]]:
         """Every row of every store table, every column, as text, in a stable order."""
-        out: dict[str, list[str]] = {}
-        for table in _SNAPSHOT_TABLES:
-            rows = await self.rows(f"SELECT to_jsonb(t)::text FROM {table} t")
-            out[table] = sorted(r[0] for r in rows)
-        return out
+        return await trio.to_thread.run_sync(self._snapshot_sync)
 
     async def catalog(self) -> dict[str, list[tuple[Any, ...]]]:
         """The schema's columns, constraints and indexes, with its own name taken out."""
