@@ -84,6 +84,7 @@ class PostgresEventLog:
         self.dropped = 0  # events refused because the buffer was full
         self.failed = 0  # events lost because their batch could not be written
         self.written = 0
+        self.batches = 0  # transactions that wrote events
 
     def offer(self, event: Mapping[str, Any], level: str | None = None) -> None:
         """Queue one event if its level is INFO or above. Never blocks, never raises."""
@@ -129,9 +130,9 @@ class PostgresEventLog:
         task_status.started()
         try:
             while True:
-                await self._wakeup.wait()
                 self._wakeup = trio.Event()  # replaced before draining: no wake-up is lost
-                await self._drain()
+                await self._drain()  # also what was offered before the writer started
+                await self._wakeup.wait()
         finally:
             self._token = None
             with trio.move_on_after(self._flush_timeout, shield=True):
@@ -148,11 +149,16 @@ class PostgresEventLog:
                 async with self._store.transaction() as uow:
                     await uow.run(partial(_insert, batch))
                 self.written += len(batch)
+                self.batches += 1
             except Exception:
                 self.failed += len(batch)
                 if not retry:
                     return
                 await trio.sleep(self._retry_after)
+            except BaseException:  # cancelled: it was rolled back, so the final flush retries it
+                with self._lock:
+                    self._buffer.extendleft(reversed(batch))
+                raise
 
 
 def _insert(rows: list[Row], conn: psycopg.Connection[Any]) -> None:
