@@ -18,6 +18,7 @@ from ports.store import Store
 from tests.contract.harnesses import Backend, SignalSourceHarness
 from tests.contract.harnesses.memory import memory_source_harness, memory_store
 from tests.contract.harnesses.postgres import postgres_store
+from tests.contract.harnesses.redis import redis_source_harness
 
 STORE_BACKENDS: dict[str, Backend[Store]] = {
     "memory": Backend(memory_store),
@@ -26,6 +27,7 @@ STORE_BACKENDS: dict[str, Backend[Store]] = {
 
 SOURCE_BACKENDS: dict[str, Backend[SignalSourceHarness]] = {
     "memory": Backend(memory_source_harness),
+    "redis": Backend(redis_source_harness, needs=("redis_url",), marks=(pytest.mark.redis,)),
 }
 
 
