@@ -125,7 +125,7 @@ class Reader:
         delivered = await pending.claim_for_delivery(self._link, st.name, self._group,
                                                      self._consumer, ids)
         for message_id in ids:
-            del st.to_deliver[message_id]
+            st.to_deliver.pop(message_id, None)
         return [self._hand_out(st.name, e, count) for e, count in delivered
                 if (st.name, e.message_id) not in self.in_flight]
 

@@ -76,8 +76,3 @@ def scan(reply: Sequence[Any]) -> tuple[int, list[bytes]]:
     """SCAN: the next cursor and a page of key names (raw bytes)."""
     return int(reply[0]), list(reply[1])
 
-
-def id_key(message_id: str) -> tuple[int, int]:
-    """A stream id as a sortable pair (``"5-10"`` sorts after ``"40-1"`` as text)."""
-    ms, _, seq = message_id.partition("-")
-    return int(ms), int(seq or 0)
