@@ -168,7 +168,7 @@ class PostgresStore:
         abandoned = threading.Event()
 
         def work() -> psycopg.Connection[Any]:
-            conn = self._pool.getconn(timeout=self._timeouts.connect)
+            conn: psycopg.Connection[Any] = self._pool.getconn(timeout=self._timeouts.connect)
             holder["conn"] = conn
             try:
                 if lock is not None and not abandoned.is_set():
@@ -184,13 +184,15 @@ class PostgresStore:
                 conn.cancel_safe(timeout=self._timeouts.connect)
 
         result, cancelled = await call_in_thread(work, cancel)
-        if cancelled:
-            if isinstance(result, outcome.Value):  # got it just as the cancel came: give it back
-                conn = result.unwrap()
-                with trio.CancelScope(shield=True):
-                    await run_blocking(lambda: self._end(conn, commit=False))
-            await trio.lowlevel.checkpoint()  # delivers the cancellation
-        return result.unwrap()
+        if not cancelled:
+            return result.unwrap()
+        if isinstance(result, outcome.Value):  # got it just as the cancel came: give it back
+            conn = result.unwrap()
+            with trio.CancelScope(shield=True):
+                await run_blocking(lambda: self._end(conn, commit=False))
+        await trio.lowlevel.checkpoint()  # delivers the cancellation
+        # Only reached if what interrupted us was not a cancellation after all: start again.
+        return await self._begin(lock)
 
     def _end(self, conn: psycopg.Connection[Any], commit: bool) -> None:
         """Commit or roll back, then give the connection back (a broken one is replaced).

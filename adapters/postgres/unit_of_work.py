@@ -59,14 +59,14 @@ class PostgresUnitOfWork:
     async def fetchone(self, query: str, params: Params = None) -> Row | None:
         def work(conn: psycopg.Connection[Any]) -> Row | None:
             with conn.cursor(row_factory=dict_row) as cur:
-                return cur.execute(query, params).fetchone()  # type: ignore[arg-type]
+                return cur.execute(query, params).fetchone()
 
         return await self.run(work)
 
     async def fetchall(self, query: str, params: Params = None) -> list[Row]:
         def work(conn: psycopg.Connection[Any]) -> list[Row]:
             with conn.cursor(row_factory=dict_row) as cur:
-                return cur.execute(query, params).fetchall()  # type: ignore[arg-type]
+                return cur.execute(query, params).fetchall()
 
         return await self.run(work)
 
@@ -75,6 +75,6 @@ class PostgresUnitOfWork:
 
         def work(conn: psycopg.Connection[Any]) -> int:
             with conn.cursor() as cur:
-                return cur.execute(query, params).rowcount  # type: ignore[arg-type]
+                return cur.execute(query, params).rowcount
 
         return await self.run(work)
