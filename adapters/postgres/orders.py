@@ -12,6 +12,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from psycopg.errors import UniqueViolation
+
 from adapters.postgres.adaptation import utc, utc_or_none
 from hexexec.domain.errors import VenueOrderOwned
 from hexexec.domain.order_status import OrderStatus
@@ -126,10 +128,19 @@ class PostgresOrderRepository:
         if row is not None:
             raise VenueOrderOwned(order.order_id, row["client_order_id"])
 
+    async def _write(self, query: str, order: Order) -> int:
+        try:
+            return await self._uow.execute(query, order_params(order))
+        except UniqueViolation as exc:
+            if exc.diag.constraint_name == "orders_order_id_key" and order.order_id is not None:
+                # Lost a race the check above could not see: the other row committed meanwhile.
+                raise VenueOrderOwned(order.order_id, "a concurrent transaction") from exc
+            raise
+
     async def add(self, order: Order) -> None:
         """Insert a new order (its client_order_id must be new, its signal without an order)."""
         await self._check_venue_id(order)
-        await self._uow.execute(INSERT, order_params(order))
+        await self._write(INSERT, order)
 
     async def get(self, client_order_id: str) -> Order | None:
         row = await self._uow.fetchone(SELECT + " WHERE client_order_id = %s", (client_order_id,))
@@ -138,7 +149,7 @@ class PostgresOrderRepository:
     async def update(self, order: Order) -> None:
         """Replace the stored order; VenueOrderOwned if its venue id belongs to another row."""
         await self._check_venue_id(order)
-        if await self._uow.execute(UPDATE, order_params(order)) == 0:
+        if await self._write(UPDATE, order) == 0:
             raise LookupError(f"no order {order.client_order_id} to update")
 
     async def by_venue_id(self, order_id: str) -> Order | None:

@@ -1,6 +1,7 @@
 """Deciders on separate connections racing signals for one symbol never exceed the max position
-(the advisory lock of ``transaction(lock=...)``), and deciding the same entries again changes
-nothing (the inbox's unique (stream, message id))."""
+(the advisory lock of ``transaction(lock=...)``), deciding the same entries again changes
+nothing (the inbox's unique (stream, message id)), and two transactions racing to adopt one
+venue order id cannot both have it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import trio
 
 from adapters.postgres import PostgresStore
+from hexexec.domain.errors import VenueOrderOwned
 from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.signal import InboundMessage
 from hexexec.services.decide import Decided, Outcome, decide
@@ -105,3 +107,50 @@ async def test_without_the_lock_the_same_check_overspends(
                 nursery.start_soon(run, pg_store)
                 nursery.start_soon(run, other)
             assert sorted(spent, reverse=True) == expected, lock
+
+
+async def test_two_transactions_adopting_one_venue_order_cannot_both_win(
+        pg_store: PostgresStore, database_url: str, pg_schema: str, db: Database) -> None:
+    orders = []
+    async with pg_store.transaction() as uow:
+        for _ in range(2):
+            source = b.ref()
+            assert await uow.signals.add(b.signal_record(source))
+            order = b.order(source, status=OrderStatus.UNKNOWN)
+            await uow.orders.add(order)
+            orders.append(order)
+    first, second = (o.moved_to(OrderStatus.NEW, b.at(5), order_id="v-1") for o in orders)
+    adopted = trio.Event()
+    commit_first = trio.Event()
+
+    async def adopt_first() -> None:
+        async with pg_store.transaction() as uow:
+            await uow.orders.update(first)
+            adopted.set()
+            await commit_first.wait()
+
+    async with PostgresStore.open(database_url, schema=pg_schema, max_size=1) as other:
+        async with other.transaction() as uow:
+            row = await uow.fetchone("SELECT pg_backend_pid() AS pid")
+            assert row is not None
+            pid = row["pid"]
+
+        async def release_when_blocked() -> None:
+            # The second adoption passed the ownership check (the first is not committed yet)
+            # and now waits on the unique index: let the first commit.
+            while not await db.value(  # noqa: ASYNC110 - polling the server's view
+                    "SELECT count(*) > 0 FROM pg_locks WHERE pid = %s AND NOT granted", (pid,)):
+                await trio.sleep(0.01)
+            commit_first.set()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(adopt_first)
+            await adopted.wait()
+            nursery.start_soon(release_when_blocked)
+            with pytest.raises(VenueOrderOwned):
+                async with other.transaction() as uow:
+                    await uow.orders.update(second)
+
+    async with pg_store.transaction() as uow:
+        assert await uow.orders.by_venue_id("v-1") == first
+        assert await uow.orders.get(second.client_order_id) == orders[1]
