@@ -4,7 +4,8 @@ redis-py's asyncio client runs inside trio through trio-asyncio (one loop, reuse
 adapter already opened one). Nothing connects at import time: see :meth:`RedisSignalSource.open`.
 """
 
+from adapters.redis_streams.pending import DeadLetterRefused
 from adapters.redis_streams.settings import RedisSourceSettings
 from adapters.redis_streams.source import RedisSignalSource
 
-__all__ = ["RedisSignalSource", "RedisSourceSettings"]
+__all__ = ["DeadLetterRefused", "RedisSignalSource", "RedisSourceSettings"]

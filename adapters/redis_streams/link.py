@@ -81,6 +81,8 @@ class RedisLink:
                 return cast(T, await trio_asyncio.aio_as_trio(fn, loop=self._loop)())
         except trio.TooSlowError:
             raise RedisUnavailable(f"no answer within {timeout_s:g}s") from None
+        except (rx.AuthenticationError, rx.AuthorizationError):
+            raise  # wrong credentials: waiting will not fix them
         except (rx.ConnectionError, rx.TimeoutError, OSError) as exc:
             raise RedisUnavailable(str(exc) or type(exc).__name__) from exc
 

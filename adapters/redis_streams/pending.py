@@ -19,6 +19,10 @@ from adapters.redis_streams.replies import Fields, PendingRow, RawEntry
 Delivered = list[tuple[RawEntry, int]]
 
 
+class DeadLetterRefused(Exception):
+    """The dead-letter stream's key holds something else: nothing was copied or acknowledged."""
+
+
 def _exclusive(after: str | None) -> str:
     return "-" if after is None else "(" + after
 
@@ -87,12 +91,18 @@ async def dead_letter(link: RedisLink, stream: str, group: str, message_id: str,
     it, in one MULTI/EXEC: both happen, or neither does. An entry no longer pending anywhere in
     the group is left alone, so a call repeated after a lost reply adds no second copy."""
     try:
-        if not await link.command("XPENDING", stream, group, message_id, message_id, 1):
-            return
+        held, dlq_type = await link.transaction([
+            ("XPENDING", stream, group, message_id, message_id, 1), ("TYPE", dlq)])
     except rx.ResponseError as exc:
         if str(exc).startswith("NOGROUP"):
             return  # no group, nothing pending: nothing is left to settle
         raise
+    if not held:
+        return
+    # In MULTI a failing XADD (a non-stream key in the way) would not stop the XACK: refuse.
+    if dlq_type not in (b"stream", b"none"):
+        raise DeadLetterRefused(f"{dlq} is a {replies.text(dlq_type)}, not a stream; "
+                                f"entry {message_id} left pending")
     extra = [b"reason", reason.encode("utf-8", "replace"), b"source_stream",
              stream.encode(), b"source_id", message_id.encode()]
     await link.transaction([

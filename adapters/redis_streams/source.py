@@ -87,6 +87,7 @@ class RedisSignalSource:
                         raise
                     # The stream or group was deleted (or Redis lost its data): set it up again.
                     self._log.warning("consumer_group_missing", error=str(exc))
+                    await trio.sleep(self._settings.backoff_initial_s)
                     await self._reader.refresh(force=True)
                     continue
                 if got is not None:

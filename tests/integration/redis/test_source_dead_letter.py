@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.redis_streams import DeadLetterRefused
 from hexexec.domain.signal import MessageRef
 from tests.integration.redis.conftest import Streams
 
@@ -27,6 +28,19 @@ async def test_a_dead_letter_is_the_exact_entry_plus_why_and_where_from(streams:
         )
         await source.dead_letter(message, "again")  # e.g. repeated after a lost reply
     assert len(streams.entries(s + ":dlq")) == 1
+
+
+async def test_a_dead_letter_stream_key_of_another_type_refuses_and_keeps_the_entry(
+    streams: Streams,
+) -> None:
+    s = streams.name()
+    kept = streams.publish(s, {"k": "v"})
+    streams.cmd("SET", s + ":dlq", "in the way")  # a MULTI would still XACK after XADD failed
+    async with streams.open() as source:
+        (message,) = await source.read(10)
+        with pytest.raises(DeadLetterRefused):
+            await source.dead_letter(message, "bad")
+    assert [p.message_id for p in streams.pending(s)] == [kept]
 
 
 async def test_dead_letter_streams_are_never_read_as_signals(streams: Streams) -> None:
