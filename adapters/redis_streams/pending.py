@@ -1,9 +1,10 @@
-"""The Redis commands behind each way an entry reaches this consumer, with its delivery count.
+"""The Redis commands behind each way an entry reaches this consumer or leaves its hands.
 
 Redis counts deliveries in the group's pending entry list (PEL): a new read counts 1, and each
 re-read of one's own history (XREADGROUP with an id) or XCLAIM adds 1, while XAUTOCLAIM with
-JUSTID moves an entry without counting. Each read below is one MULTI/EXEC with the XPENDING that
-reports the counts it left, so ``InboundMessage.deliveries`` is what Redis holds, never a guess.
+JUSTID moves an entry without counting. A new entry is on its first delivery; every other read
+below is one MULTI/EXEC with the XPENDING that reports the counts it left, so
+``InboundMessage.deliveries`` is what Redis holds, never a guess. The dead-letter move is here too.
 """
 
 from __future__ import annotations

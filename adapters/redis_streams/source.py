@@ -117,8 +117,9 @@ class RedisSignalSource:
     async def claim_idle(self, min_idle_s: float | None = None, count: int | None = None) -> int:
         """One janitor pass: XAUTOCLAIM (JUSTID) entries idle at least ``min_idle_s`` (default:
         the setting) from any consumer of the group, at most ``count``; the next reads hand them
-        out. A stream where this source still has its own entries to hand out is skipped: it
-        takes on more only once it has caught up. Returns how many entries were claimed."""
+        out. A stream where entries claimed (or found) earlier are still to be handed out is
+        skipped: the source takes on more only once it has caught up. Returns how many entries
+        were claimed (this source's own entries in flight are not counted)."""
         min_idle_ms = (self._settings.claim_min_idle_ms if min_idle_s is None
                        else max(0, round(min_idle_s * 1000)))
         budget = self._settings.claim_count if count is None else count
