@@ -1,6 +1,6 @@
-"""A Redis server killed and restarted in the middle of a run of signals: the source waits it
-out, and every signal is processed exactly once (at-least-once delivery, processing idempotent
-by id), none lost, the group left with nothing pending."""
+"""A Redis server of the test's own, killed and restarted in the middle of a run of signals, or
+silent for a while: the source waits it out with backoff, and every signal is processed exactly
+once (at-least-once delivery, processing idempotent by id), none lost, nothing left pending."""
 
 from __future__ import annotations
 
@@ -88,3 +88,24 @@ async def test_every_signal_is_processed_exactly_once_across_redis_restarts(
     assert events["redis_unavailable"] > 0 and events["redis_reconnected"] > 0
     print(f"\n{len(published)} signals, {outages} restarts, {len(redelivered)} redelivered, "
           f"{events['redis_unavailable']} failed calls retried")
+
+
+async def test_a_server_that_stops_answering_is_waited_out(server: OwnRedis) -> None:
+    client = redis.Redis.from_url(server.url, socket_timeout=5)
+    first = client.xadd(STREAM, {"n": "1"}).decode()
+    with capture_logs() as logs, trio.fail_after(30):  # a hang guard, not a timing assertion
+        async with RedisSignalSource.open(
+            server.url, [STREAM], GROUP, "execution-1", block_ms=50, socket_timeout_s=0.2,
+            connect_timeout_s=0.2, backoff_initial_s=0.01, backoff_max_s=0.1,
+        ) as source:
+            (message,) = await source.read(10)
+            # Like a network cut: the server takes the calls and says nothing for a while.
+            client.execute_command("CLIENT", "PAUSE", 1000, "ALL")
+            await source.ack([message.ref])
+            second = client.xadd(STREAM, {"n": "2"}).decode()
+            got = await source.read(10)
+    timeouts = [e for e in logs if e["event"] == "redis_unavailable" and e["op"] == "ack"]
+    assert timeouts and "Timeout" in timeouts[0]["error"]
+    assert message.ref.message_id == first and [m.ref.message_id for m in got] == [second]
+    assert client.xpending(STREAM, GROUP)["pending"] == 1  # only the second, not yet acked
+    client.close()
