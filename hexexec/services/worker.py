@@ -12,6 +12,8 @@ from dataclasses import replace
 
 import trio
 
+from hexexec.domain.errors import BrokerError, BrokerUnavailable
+from hexexec.services.backoff import Backoff
 from hexexec.services.engine import Engine, OrderTicket
 from hexexec.services.intake import consume_signals
 from hexexec.services.monitor import monitor_orders
@@ -26,8 +28,22 @@ class StartupError(RuntimeError):
 
 
 async def load_rules(engine: Engine) -> Engine:
-    """Fetch the venue's symbol rules once and keep those of the configured symbols."""
-    rules = await engine.broker.symbol_rules()
+    """Fetch the venue's symbol rules once and keep those of the configured symbols.
+
+    A venue in maintenance (or briefly unreachable) at start-up is waited for, with backoff: the
+    worker must come up by itself once the venue does."""
+    backoff = Backoff(max_s=engine.options.backoff_max_s)
+    while True:
+        try:
+            rules = await engine.broker.symbol_rules()
+            break
+        except BrokerUnavailable as exc:
+            delay = backoff.delay(exc.retry_after)
+        except BrokerError as exc:
+            delay = backoff.delay()
+            log.warning("symbol rules unavailable", extra={"error": str(exc)})
+        log.warning("venue unavailable at start, waiting", extra={"retry_in_s": delay})
+        await trio.sleep(delay)
     missing = sorted(engine.options.symbols - set(rules))
     if missing:
         raise StartupError(f"SYMBOLS: the venue does not list {', '.join(missing)}")
