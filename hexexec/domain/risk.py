@@ -49,6 +49,9 @@ class RiskContext:
 
     ``open_entry_size`` is the remaining size of this symbol's live entry orders in the new
     order's direction (decided but not yet filled), so room already promised is not promised twice.
+    ``open_opposite_entry_size`` is the same for entries the other way: while any is open, a new
+    entry is refused (a long and a short entry filling together would leave the venue holding both
+    sides while our net book says flat).
     ``trips`` are closed round trips across all symbols since the last resume, newest first.
     """
 
@@ -61,6 +64,7 @@ class RiskContext:
     trips: Sequence[ClosedTrip]
     orders_last_minute: int
     market_price: Decimal | None
+    open_opposite_entry_size: Decimal = Decimal("0")
 
 
 def _s(value: object) -> str:
@@ -88,6 +92,12 @@ def check_max_position(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits
     if pos.quantity != 0 and pos.direction != direction:
         return RuleResult(
             "max_position", False, "entry against an open opposite position: exit first", inputs
+        )
+    if ctx.open_opposite_entry_size > 0:
+        # Both could fill: GMO would then hold a long and a short that our net book calls flat.
+        inputs["open_opposite_entry_size"] = _s(ctx.open_opposite_entry_size)
+        return RuleResult(
+            "max_position", False, "entry orders on the other side are still open", inputs
         )
     projected = pos.size + ctx.open_entry_size + intent.size
     inputs["projected"] = _s(projected)

@@ -153,9 +153,9 @@ async def _judge(
     limits = engine.options.limits
     state = await uow.risk.state()
     direction = planned.side.sign
-    open_entry = sum((o.remaining for o in open_orders
-                      if o.intent.settle_type is SettleType.OPEN
-                      and o.intent.side.sign == direction), ZERO)
+    entries = [o for o in open_orders if o.intent.settle_type is SettleType.OPEN]
+    open_entry = sum((o.remaining for o in entries if o.intent.side.sign == direction), ZERO)
+    opposite = sum((o.remaining for o in entries if o.intent.side.sign != direction), ZERO)
     ctx = RiskContext(
         now=now,
         state=state,
@@ -168,6 +168,7 @@ async def _judge(
         orders_last_minute=await uow.orders.count_created_since(
             signal.exchange, now - timedelta(minutes=1)),
         market_price=marks.get(signal.symbol),
+        open_opposite_entry_size=opposite,
     )
     verdict = evaluate(planned, ctx, limits)
     if verdict.trip is not None:

@@ -168,6 +168,16 @@ def test_entry_against_an_open_opposite_position_is_rejected(
     assert evaluate(intent(side, size=size), context(position=held(side, str(held_size))), lim).approved
 
 
+@given(st.sampled_from(list(Side)), decimals_on_grid(Decimal("0.001"), 100))
+def test_entry_while_opposite_entries_are_open_is_rejected(side: Side, open_other_way: Decimal) -> None:
+    """Flat, with an entry still open the other way: both could fill, so the new one waits."""
+    lim = limits(max_position_size=Decimal("1000"))
+    verdict = evaluate(intent(side), context(open_opposite_entry_size=open_other_way), lim)
+    assert not verdict.approved
+    assert "other side" in result(verdict.results, "max_position").detail
+    assert evaluate(intent(side), context(open_opposite_entry_size=Decimal(0)), lim).approved
+
+
 def test_max_position_per_symbol_override() -> None:
     lim = limits(max_position_size_by_symbol={LEVERAGE: Decimal("0.05")})
     assert not evaluate(intent(size="0.1"), context(), lim).approved
