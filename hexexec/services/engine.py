@@ -11,6 +11,7 @@ from hexexec.domain.symbols import SymbolRules
 from ports.broker import Broker
 from ports.clock import Clock
 from ports.market_data import MarketData
+from ports.metrics import Metrics
 from ports.signal_source import SignalSource
 from ports.store import Store
 
@@ -34,6 +35,19 @@ class EngineOptions:
     shutdown_grace_s: float = 5.0
 
 
+class NullMetrics:
+    """Metrics that go nowhere (tests, tools that do not serve /metrics)."""
+
+    def signal_received(self, stream: str) -> None: ...
+    def signal_decided(self, outcome: str, rules: tuple[str, ...] = ()) -> None: ...
+    def dead_lettered(self, stream: str) -> None: ...
+    def order_status(self, status: str) -> None: ...
+    def submit_latency(self, seconds: float) -> None: ...
+    def venue_unavailable(self, unavailable: bool) -> None: ...
+    def position_drift(self, symbol: str, drift: float) -> None: ...
+    def ready(self, ready: bool) -> None: ...
+
+
 @dataclass(frozen=True)
 class OrderTicket:
     """What one task hands another about an order: its id, and its symbol for routing."""
@@ -53,6 +67,7 @@ class Engine:
     market_data: MarketData
     options: EngineOptions
     rules: Mapping[str, SymbolRules] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=NullMetrics)
 
     def symbol_lock(self, symbol: str) -> str:
         """The lock that serializes every decision and submission on one symbol."""
