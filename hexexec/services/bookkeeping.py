@@ -48,6 +48,8 @@ async def apply_venue_state(
             if can_transition(order.status, status):
                 await uow.orders.update(order.moved_to(
                     status, engine.clock.now(), filled_size=filled, average_price=average))
+                if status is not order.status:
+                    engine.metrics.order_status(status.value)
             else:
                 # The table is the law: log it loudly, never apply it.
                 log.error("illegal transition refused", extra={

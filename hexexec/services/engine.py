@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from hexexec.domain.risk import RiskLimits
 from hexexec.domain.symbols import SymbolRules
@@ -32,7 +33,10 @@ class EngineOptions:
     resolve_skew: timedelta = timedelta(seconds=5)  # venue clock vs ours when matching
     queue_size: int = 100  # bounded hand-over between tasks
     backoff_max_s: float = 30.0  # cap of the backoff while the venue is unavailable
-    shutdown_grace_s: float = 5.0
+    shutdown_grace_s: float = 5.0  # on stop: time for in-flight decisions and sends to finish
+    drift_interval_s: float = 60.0  # 0 disables the drift check
+    drift_checks: int = 3  # consecutive checks a drift must last before it counts
+    drift_tolerance: Decimal = Decimal("0")  # past this (base units) trading is reduced
 
 
 class NullMetrics:

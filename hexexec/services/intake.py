@@ -18,38 +18,51 @@ log = logging.getLogger("hexexec.intake")
 async def consume_signals(
     engine: Engine,
     to_submit: trio.MemorySendChannel[OrderTicket],
+    stop: trio.Event | None = None,
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Read batches from the signal source, decide each entry, acknowledge after the commit.
 
-    Ready at once (``started()`` before the first read). Runs until cancelled. Cancellation is
+    Ready at once (``started()`` before the first read). Runs until cancelled, or until ``stop``
+    is set: then the batch in hand is finished, no new batch is read (the source's block timeout
+    bounds the wait), and ``to_submit`` is closed so submit can drain and end. Cancellation is
     safe anywhere: an entry is acknowledged only after its decision committed, and deciding an
     entry again is harmless, so a cut batch is simply redelivered. Accepted orders are handed to
     ``to_submit`` (bounded: a slow broker slows reading). A redelivered entry whose order is still
     PENDING is handed over again: its first reader may have died before submitting it (submit
     claims an order once, so a double hand-over is harmless).
     """
-    task_status.started()
-    while True:
-        batch = await engine.source.read(engine.options.read_batch)
-        acks: list[MessageRef] = []
-        for message in batch:
-            decided = await decide(engine, message)
-            invalid = decided.outcome is Outcome.INVALID or (
-                decided.outcome is Outcome.REDELIVERY and decided.previous is SignalStatus.INVALID
-            )
-            if invalid:
-                # The DLQ copy and its ack are one atomic step of the source.
-                await engine.source.dead_letter(message, decided.reason or "invalid")
-                continue
-            acks.append(message.ref)
-            if decided.client_order_id and decided.symbol:
-                await to_submit.send(OrderTicket(decided.client_order_id, decided.symbol))
-            elif decided.previous is SignalStatus.ACCEPTED:
-                await _resend_if_pending(engine, message.ref, to_submit)
-        if acks:
-            await engine.source.ack(acks)
+    stop = stop if stop is not None else trio.Event()
+    async with to_submit:
+        task_status.started()
+        while not stop.is_set():
+            await _one_batch(engine, to_submit)
+
+
+async def _one_batch(engine: Engine, to_submit: trio.MemorySendChannel[OrderTicket]) -> None:
+    metrics = engine.metrics
+    batch = await engine.source.read(engine.options.read_batch)
+    acks: list[MessageRef] = []
+    for message in batch:
+        metrics.signal_received(message.ref.stream)
+        decided = await decide(engine, message)
+        metrics.signal_decided(decided.outcome.value, decided.rules)
+        invalid = decided.outcome is Outcome.INVALID or (
+            decided.outcome is Outcome.REDELIVERY and decided.previous is SignalStatus.INVALID
+        )
+        if invalid:
+            # The DLQ copy and its ack are one atomic step of the source.
+            await engine.source.dead_letter(message, decided.reason or "invalid")
+            metrics.dead_lettered(message.ref.stream)
+            continue
+        acks.append(message.ref)
+        if decided.client_order_id and decided.symbol:
+            await to_submit.send(OrderTicket(decided.client_order_id, decided.symbol))
+        elif decided.previous is SignalStatus.ACCEPTED:
+            await _resend_if_pending(engine, message.ref, to_submit)
+    if acks:
+        await engine.source.ack(acks)
 
 
 async def _resend_if_pending(

@@ -39,10 +39,11 @@ async def recover(
     async with engine.store.transaction() as uow:
         live = await uow.orders.with_status({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
         pending = await uow.orders.with_status({OrderStatus.PENDING})
-    for order in live:
-        await to_monitor.send(OrderTicket(order.client_order_id, order.symbol))
-    for order in pending:
-        await to_submit.send(OrderTicket(order.client_order_id, order.symbol))
+    async with to_submit, to_monitor:  # this task's handles: closed once its hand-over is done
+        for order in live:
+            await to_monitor.send(OrderTicket(order.client_order_id, order.symbol))
+        for order in pending:
+            await to_submit.send(OrderTicket(order.client_order_id, order.symbol))
     log.info("recovery done", extra={
         "resolved": len(unresolved), "watching": len(live), "resubmitting": len(pending)})
     task_status.started()

@@ -76,6 +76,7 @@ async def _adopt(engine: Engine, order: Order, candidates: list[VenueOrder]) -> 
             adopted = current.moved_to(OrderStatus.NEW, engine.clock.now(),
                                        order_id=candidate.order_id)
             await uow.orders.update(adopted)
+            engine.metrics.order_status(adopted.status.value)
             log.info("ambiguous order adopted", extra={
                 "client_order_id": order.client_order_id, "order_id": candidate.order_id})
             return adopted
@@ -89,6 +90,7 @@ async def _reject_not_placed(engine: Engine, order: Order) -> Order:
             return current if current is not None else order
         rejected = current.moved_to(OrderStatus.REJECTED, engine.clock.now(), reason=NOT_PLACED)
         await uow.orders.update(rejected)
+    engine.metrics.order_status(rejected.status.value)
     log.warning("ambiguous order not found on the venue: rejected as not placed",
                 extra={"client_order_id": order.client_order_id})
     return rejected

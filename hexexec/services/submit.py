@@ -70,9 +70,11 @@ async def submit_order(engine: Engine, client_order_id: str) -> Order | None:
         order = await _claim(engine, client_order_id)
         if order is None or order.status is not OrderStatus.SUBMITTING:
             return order
+        sent = trio.current_time()
         try:
             venue_id = await engine.broker.place(order.intent)
         except BrokerUnavailable as exc:
+            engine.metrics.venue_unavailable(True)
             await _update(engine, order, OrderStatus.PENDING, submitted_at=None)
             delay = backoff.delay(exc.retry_after)
             log.warning("venue unavailable, order waits", extra={
@@ -80,6 +82,7 @@ async def submit_order(engine: Engine, client_order_id: str) -> Order | None:
             await trio.sleep(delay)
             continue
         except BrokerRejected as exc:
+            engine.metrics.submit_latency(trio.current_time() - sent)
             log.info("order rejected by the venue", extra={
                 "client_order_id": client_order_id, "code": exc.code, "message": exc.message})
             return await _update(engine, order, OrderStatus.REJECTED,
@@ -91,6 +94,8 @@ async def submit_order(engine: Engine, client_order_id: str) -> Order | None:
             if unknown is None or unknown.status is not OrderStatus.UNKNOWN:
                 return unknown
             return await resolve_order(engine, unknown)
+        engine.metrics.submit_latency(trio.current_time() - sent)
+        engine.metrics.venue_unavailable(False)
         return await _update(engine, order, OrderStatus.NEW, order_id=venue_id)
 
 
@@ -115,11 +120,14 @@ async def _claim(engine: Engine, client_order_id: str) -> Order | None:
             expired = order.moved_to(OrderStatus.EXPIRED, now, reason=reason)
             await uow.orders.update(expired)
             await uow.signals.set_status(order.source, SignalStatus.EXPIRED, reason)
-            log.info("order expired before sending", extra={"client_order_id": client_order_id})
-            return expired
-        submitting = order.moved_to(OrderStatus.SUBMITTING, now, submitted_at=now)
-        await uow.orders.update(submitting)
-        return submitting
+            result = expired
+        else:
+            result = order.moved_to(OrderStatus.SUBMITTING, now, submitted_at=now)
+            await uow.orders.update(result)
+    engine.metrics.order_status(result.status.value)
+    if result.status is OrderStatus.EXPIRED:
+        log.info("order expired before sending", extra={"client_order_id": client_order_id})
+    return result
 
 
 async def _update(engine: Engine, order: Order, status: OrderStatus, **changes: object) -> Order | None:
@@ -130,4 +138,5 @@ async def _update(engine: Engine, order: Order, status: OrderStatus, **changes: 
             return current
         updated = current.moved_to(status, engine.clock.now(), **changes)
         await uow.orders.update(updated)
-        return updated
+    engine.metrics.order_status(updated.status.value)
+    return updated

@@ -1,19 +1,23 @@
-"""The engine's task tree (DESIGN §2): monitor, submit, recover, then intake.
+"""The engine's task tree (DESIGN §2): monitor, submit, recover, then intake, plus the drift check.
 
 Start order is the safety order: monitor and submit wait on their channels; recovery settles the
-previous run's orders; only then is the first signal read. Intake is started last, so it is the
-first to go when the nursery is cancelled.
+previous run's orders; only then is the first signal read. On ``stop``, intake stops reading and
+finishes its batch, submit drains what it was handed, all within the grace period; then everything
+else is cancelled, leaving open orders to the next start.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 import trio
 
 from hexexec.domain.errors import BrokerError, BrokerUnavailable
 from hexexec.services.backoff import Backoff
+from hexexec.services.drift import check_drift
 from hexexec.services.engine import Engine, OrderTicket
 from hexexec.services.intake import consume_signals
 from hexexec.services.monitor import monitor_orders
@@ -50,19 +54,48 @@ async def load_rules(engine: Engine) -> Engine:
     return replace(engine, rules={s: rules[s] for s in engine.options.symbols})
 
 
-async def run_engine(
-    engine: Engine, *, task_status: trio.TaskStatus[Engine] = trio.TASK_STATUS_IGNORED
+async def _flag_when_done(
+    done: trio.Event,
+    task: Callable[..., Awaitable[None]],
+    *args: Any,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Run every service until cancelled. ``started()`` (with the engine, rules loaded) only once
-    recovery has finished and intake is reading: that is when the worker is ready."""
+    try:
+        await task(*args, task_status=task_status)
+    finally:
+        done.set()
+
+
+async def run_engine(
+    engine: Engine,
+    *,
+    stop: trio.Event | None = None,
+    task_status: trio.TaskStatus[Engine] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run every service. ``started()`` (with the engine, rules loaded) only once recovery has
+    finished and intake is reading: that is when the worker is ready. Returns after ``stop`` is
+    set and the grace period is over (or everything drained), or runs until cancelled."""
     engine = await load_rules(engine)
+    stop = stop if stop is not None else trio.Event()
     size = engine.options.queue_size
     submit_in, submit_out = trio.open_memory_channel[OrderTicket](size)
     monitor_in, monitor_out = trio.open_memory_channel[OrderTicket](size)
+    submitted = trio.Event()
     async with trio.open_nursery() as nursery:
         await nursery.start(monitor_orders, engine, monitor_out)
-        await nursery.start(submit_orders, engine, submit_out, monitor_in)
-        await nursery.start(recover, engine, submit_in, monitor_in)
-        await nursery.start(consume_signals, engine, submit_in)
+        await nursery.start(_flag_when_done, submitted, submit_orders, engine, submit_out, monitor_in)
+        async with submit_in:
+            await nursery.start(recover, engine, submit_in.clone(), monitor_in.clone())
+            await nursery.start(consume_signals, engine, submit_in.clone(), stop)
+        await nursery.start(check_drift, engine)
+        engine.metrics.ready(True)
         log.info("engine ready", extra={"symbols": sorted(engine.options.symbols)})
         task_status.started(engine)
+        await stop.wait()
+        log.info("stopping: intake ends its batch, submit drains",
+                 extra={"grace_s": engine.options.shutdown_grace_s})
+        engine.metrics.ready(False)
+        with trio.move_on_after(engine.options.shutdown_grace_s):
+            await submitted.wait()
+        nursery.cancel_scope.cancel()
+    log.info("engine stopped")
