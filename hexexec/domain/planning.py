@@ -22,7 +22,9 @@ def plan_order(
     signal: Signal, rules: SymbolRules, position: Position, open_exit_size: Decimal
 ) -> OrderIntent | RuleResult:
     """The intent for ``signal``, or the failed rule saying why there is nothing to send."""
-    price = rules.round_price(signal.price_ref) if signal.order_type is OrderType.LIMIT else None
+    price = None
+    if signal.order_type is OrderType.LIMIT and signal.price_ref is not None:
+        price = rules.round_price(signal.price_ref)
     if signal.order_type is OrderType.LIMIT and (price is None or price <= 0):
         return RuleResult("order_price", False, "price rounds to zero", {"price_ref": str(signal.price_ref)})
     if signal.action.is_entry:

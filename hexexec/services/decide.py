@@ -116,9 +116,9 @@ async def _decide_signal(engine: Engine, message: InboundMessage, signal: Signal
         results, intent = await _judge(engine, uow, signal, position, open_orders, marks, now)
         approved = intent is not None
         cid = client_order_id_for(message.ref) if intent is not None else None
-        reason = "; ".join(f"{r.rule}: {r.detail}" for r in results if not r.passed) or None
+        why_not = "; ".join(f"{r.rule}: {r.detail}" for r in results if not r.passed) or None
         status = SignalStatus.ACCEPTED if approved else SignalStatus.REJECTED
-        await uow.signals.add(record(status, reason))
+        await uow.signals.add(record(status, why_not))
         await uow.decisions.add(DecisionRecord(message.ref, approved, results, now, cid))
         if intent is not None and cid is not None:
             await uow.orders.add(Order(
@@ -129,8 +129,8 @@ async def _decide_signal(engine: Engine, message: InboundMessage, signal: Signal
     if cid is not None:
         return Decided(Outcome.ACCEPTED, client_order_id=cid, symbol=signal.symbol)
     log.info("signal rejected", extra={
-        "stream": message.ref.stream, "message_id": message.ref.message_id, "reason": reason})
-    return Decided(Outcome.REJECTED, reason=reason,
+        "stream": message.ref.stream, "message_id": message.ref.message_id, "reason": why_not})
+    return Decided(Outcome.REJECTED, reason=why_not,
                    rules=tuple(r.rule for r in results if not r.passed))
 
 
