@@ -1,0 +1,89 @@
+"""Operator views of the streams (``hexexec status`` and ``hexexec dlq``): lag, pending entries,
+dead letters, and replaying a dead letter. Blocking redis-py: these run in a CLI, not the worker."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+import redis
+
+DLQ_SUFFIX = ":dlq"
+DLQ_EXTRA = (b"reason", b"source_stream", b"source_id")
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    stream: str
+    length: int
+    lag: int | None  # entries not yet delivered to the group (None: unknown / no group)
+    pending: int  # delivered, not acknowledged
+    dead_letters: int
+
+
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
+def resolve_streams(client: redis.Redis, patterns: list[str]) -> list[str]:
+    found: set[str] = set()
+    for pattern in patterns:
+        if not any(ch in pattern for ch in "*?["):
+            found.add(pattern)
+            continue
+        for key in client.scan_iter(match=pattern, count=1000, _type="STREAM"):
+            name = key.decode()
+            if not name.endswith(DLQ_SUFFIX) and fnmatch.fnmatchcase(name, pattern):
+                found.add(name)
+    return sorted(found)
+
+
+def stream_status(url: str, patterns: list[str], group: str) -> list[StreamStatus]:
+    client = _client(url)
+    try:
+        out = []
+        for stream in resolve_streams(client, patterns):
+            length = int(client.xlen(stream))
+            lag: int | None = None
+            pending = 0
+            try:
+                for info in client.xinfo_groups(stream):
+                    if info["name"].decode() == group:
+                        lag = None if info.get("lag") is None else int(info["lag"])
+                        pending = int(info["pending"])
+            except redis.ResponseError:
+                pass  # no such stream yet
+            out.append(StreamStatus(stream, length, lag, pending, int(client.xlen(stream + DLQ_SUFFIX))))
+        return out
+    finally:
+        client.close()
+
+
+def dead_letters(url: str, stream: str, count: int = 100) -> list[tuple[str, dict[bytes, bytes]]]:
+    """The oldest ``count`` dead letters of ``stream`` (with their reason and source fields)."""
+    client = _client(url)
+    try:
+        return [(i.decode(), dict(f)) for i, f in client.xrange(stream + DLQ_SUFFIX, count=count)]
+    finally:
+        client.close()
+
+
+def replay_dead_letter(url: str, stream: str, dlq_id: str) -> str:
+    """Publish a dead letter's original fields again on its source stream, as a new entry, and
+    remove it from the dead-letter stream (one MULTI). Returns the new entry's id.
+
+    The new entry has a new id, so it is decided afresh: replay only what you have fixed."""
+    client = _client(url)
+    try:
+        entries = client.xrange(stream + DLQ_SUFFIX, min=dlq_id, max=dlq_id)
+        if not entries:
+            raise LookupError(f"no dead letter {dlq_id} on {stream}{DLQ_SUFFIX}")
+        fields = {k: v for k, v in entries[0][1].items() if k not in DLQ_EXTRA}
+        source = entries[0][1].get(b"source_stream", stream.encode()).decode()
+        pipe = client.pipeline(transaction=True)
+        pipe.xadd(source, fields)
+        pipe.xdel(stream + DLQ_SUFFIX, dlq_id)
+        new_id, _ = pipe.execute()
+        return bytes(new_id).decode()
+    finally:
+        client.close()
