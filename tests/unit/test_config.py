@@ -199,3 +199,13 @@ def test_money_is_exact_decimal(size: Decimal) -> None:
     s = load(MAX_POSITION_SIZE=str(size), MAX_ORDER_NOTIONAL=str(size * 1000))
     assert s.max_position_size == size and s.max_order_notional == size * 1000
     assert isinstance(s.risk_limits().max_position_size, Decimal)
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+
+
+def test_env_example_names_every_setting_with_its_true_default() -> None:
+    names = {line.split("=", 1)[0] for line in EXAMPLE.read_text().splitlines()
+             if line and not line.startswith("#")}
+    assert names == {name.upper() for name in Settings.model_fields}
+    assert load_settings({}, env_file=EXAMPLE) == load()
