@@ -21,6 +21,7 @@ import pytest
 from adapters.paper import PaperBroker, PaperFaults, PaperVenue, VenueSettings
 from hexexec.domain.venue import VenueOrder
 from ports.broker import Broker
+from tests.contract.harnesses.gmo_broker import gmo_harness
 
 
 class BrokerHarness(Protocol):
@@ -88,4 +89,5 @@ async def paper_harness() -> AsyncIterator[BrokerHarness]:
 
 HARNESSES: dict[str, BrokerBackend] = {
     "paper": BrokerBackend(paper_harness),
+    "gmo": BrokerBackend(gmo_harness),  # GmoBroker over real HTTP to the simulated GMO
 }
