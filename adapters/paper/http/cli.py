@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -84,22 +85,27 @@ def build(args: argparse.Namespace) -> SimGmo:
 
 
 async def run(sim: SimGmo, args: argparse.Namespace) -> None:
-    async with trio.open_nursery() as nursery:
-        url = await nursery.start(partial(serve_sim_gmo, sim, host=args.host, port=args.port))
-        if args.walk_interval > 0:
-            walk = partial(
-                random_walk,
-                sim,
-                seed=args.seed,
-                interval_s=args.walk_interval,
-                step_bps=args.walk_step_bps,
-            )
-            await nursery.start(walk)
-        print(f"simulated GMO listening on {url}", flush=True)
+    """Serve (and walk the prices) until SIGINT or SIGTERM, then stop cleanly."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            url = await nursery.start(partial(serve_sim_gmo, sim, host=args.host, port=args.port))
+            if args.walk_interval > 0:
+                walk = partial(
+                    random_walk,
+                    sim,
+                    seed=args.seed,
+                    interval_s=args.walk_interval,
+                    step_bps=args.walk_step_bps,
+                )
+                await nursery.start(walk)
+            print(f"simulated GMO listening on {url}", flush=True)
+            async for _ in signals:
+                nursery.cancel_scope.cancel()
+                break
 
 
 def main_sim_gmo(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` (without the program name), serve until Ctrl-C; the exit code."""
+    """Parse ``argv`` (without the program name), serve until SIGINT/SIGTERM; the exit code."""
     try:
         args = parser().parse_args(argv)
         sim = build(args)
@@ -108,10 +114,7 @@ def main_sim_gmo(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"sim-gmo: {error}", file=sys.stderr)
         return 2
-    try:
-        trio.run(run, sim, args)
-    except KeyboardInterrupt:
-        return 0
+    trio.run(run, sim, args)
     return 0
 
 

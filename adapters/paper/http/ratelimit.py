@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from adapters.paper.http.wire import GmoError
 
+# Float time differences lose a little (100.05 - 100.0 is 0.0499...): exactly one interval's
+# wait must still buy a request.
+EPSILON = 1e-9
+
 
 @dataclass(slots=True)
 class TokenBucket:
@@ -26,8 +30,8 @@ class TokenBucket:
         """Take one token if there is one; a clock that steps back refills nothing."""
         self.tokens = min(self.rate, self.tokens + max(0.0, now - self.updated) * self.rate)
         self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+        if self.tokens >= 1.0 - EPSILON:
+            self.tokens = max(0.0, self.tokens - 1.0)
             return True
         return False
 

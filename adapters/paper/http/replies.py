@@ -32,6 +32,22 @@ class Holds:
 
     def __init__(self) -> None:
         self.count = 0
+        self._idle = trio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        self.count += 1
+        if self._idle.is_set():
+            self._idle = trio.Event()
+
+    def leave(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Return once no request is held (at once when none is)."""
+        await self._idle.wait()
 
 
 class LostReply(Response):
@@ -45,7 +61,7 @@ class LostReply(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.hold_s > 0:
-            self.holds.count += 1
+            self.holds.enter()
             try:
                 with trio.move_on_after(self.hold_s):
                     while True:
@@ -53,7 +69,7 @@ class LostReply(Response):
                         if message["type"] == "http.disconnect":
                             return  # the client gave up: nobody is left to answer
             finally:
-                self.holds.count -= 1
+                self.holds.leave()
         await send(
             {
                 "type": "http.response.start",

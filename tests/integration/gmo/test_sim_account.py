@@ -10,7 +10,7 @@ import httpx
 from adapters.paper import VenueSettings
 from tests.integration.gmo.sim import SimHandle, running_sim
 
-LIMITLESS = {"get_per_s": None, "post_per_s": None}
+LIMITLESS: dict[str, Any] = {"get_per_s": None, "post_per_s": None}
 
 
 async def market(

@@ -4,6 +4,7 @@ accepted byte for byte, and every header problem gets its own error code (§8)."
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -93,7 +94,7 @@ async def private_status(gmo: SimHandle, c: httpx.AsyncClient, headers: dict[str
 
 
 async def test_each_header_problem_has_its_code() -> None:
-    settings = {"credentials": {KEY: SECRET}, "stale_after_ms": 2000, "ahead_after_ms": 1000}
+    settings: dict[str, Any] = {"credentials": {KEY: SECRET}, "stale_after_ms": 2000, "ahead_after_ms": 1000}
     async with running_sim(now=at_stamp, **settings) as gmo, httpx.AsyncClient() as c:
         now = int(STAMP)
 

@@ -16,7 +16,7 @@ from hexexec.domain.order_status import VenueStatus
 from tests.integration.gmo.sim import SimHandle, running_sim
 
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-LIMITLESS = {"get_per_s": None, "post_per_s": None}
+LIMITLESS: dict[str, Any] = {"get_per_s": None, "post_per_s": None}
 
 
 def code(reply: dict[str, Any]) -> str:

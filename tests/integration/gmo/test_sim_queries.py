@@ -11,7 +11,7 @@ import httpx
 from adapters.paper import ManualClock
 from tests.integration.gmo.sim import SimHandle, running_sim
 
-LIMITLESS = {"get_per_s": None, "post_per_s": None}
+LIMITLESS: dict[str, Any] = {"get_per_s": None, "post_per_s": None}
 
 
 def code(reply: dict[str, Any]) -> str:
