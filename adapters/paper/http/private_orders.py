@@ -92,12 +92,7 @@ def cancel_bulk_order(sim: SimGmo, call: Call) -> list[int]:
     side = choice(call.body, "side", Side)
     settle = choice(call.body, "settleType", SettleType)
     newest_first = flag(call.body, "desc")
-    candidates = []
-    for symbol in symbols:
-        try:
-            candidates.extend(sim.venue.active_orders(symbol))
-        except BrokerError as error:
-            raise from_broker_error(error) from error
+    candidates = [order for symbol in symbols for order in sim.venue.active_orders(symbol)]
     chosen = sorted(
         (
             int(o.order_id)

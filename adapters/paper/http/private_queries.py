@@ -57,7 +57,7 @@ def executions(sim: SimGmo, call: Call) -> dict[str, Any]:
     if by_order:
         if not (by_order.isascii() and by_order.isdigit()):
             raise bad(f"orderId must be a number, got {by_order!r}.")
-        fills: Sequence[Fill] = sim.venue.fills(by_order)
+        fills: Sequence[Fill] = sim.venue.fills(str(int(by_order)))
     elif by_execution:
         ids = id_list(by_execution, name="executionId", most=MAX_IDS, too_many="ERR-5132")
         fills = sim.fills_by_id(str(i) for i in ids)

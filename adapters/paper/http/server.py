@@ -26,6 +26,9 @@ def hypercorn_config(host: str, port: int) -> Config:
     config.accesslog = None
     config.errorlog = LOGGER
     config.graceful_timeout = 1.0
+    # Idle connections outlive httpx's 5 s keep-alive, so the client always closes first and
+    # never sends into a connection the server is closing (a spurious broken POST).
+    config.keep_alive_timeout = 75.0
     return config
 
 

@@ -24,7 +24,8 @@ class SimSettings:
     - ``get_per_s`` / ``post_per_s``: private requests per second per key (token buckets holding
       one second's worth); ``None`` switches the limit off (benchmarks). ERR-5003 beyond.
     - ``latency_s``: added to every public and private request, half before the venue acts and
-      half after (changeable at run time).
+      half after (changeable at run time). The first half is spent before the request is
+      checked, so like network delay it counts against the API-TIMESTAMP window.
     - ``hold_s``: the longest a held request (timeout fault, withheld reply) is kept before the
       server closes the connection, if the client has not given up first.
     - ``price_band``: a LIMIT price further than this fraction from the market price is ERR-5121
@@ -61,7 +62,3 @@ class SimSettings:
             raise ValueError("price_band must be positive (or None)")
         if self.leverage <= 0:
             raise ValueError("leverage must be positive")
-
-    @property
-    def keys(self) -> list[str]:
-        return list(self.credentials)
