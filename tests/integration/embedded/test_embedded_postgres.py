@@ -11,7 +11,9 @@ import psycopg
 import pytest
 import trio
 
+import adapters.embedded.postgres as embedded_postgres_module
 from adapters.embedded import EmbeddedServerError, embedded_postgres
+from adapters.embedded.binaries import copy_postgres, postgres_bin
 from tests.integration.embedded.conftest import alive, run_and_kill
 
 
@@ -88,3 +90,19 @@ async def test_under_root_an_unreachable_data_dir_is_a_clear_error() -> None:
         with pytest.raises(EmbeddedServerError, match="'nobody' cannot enter"):
             async with embedded_postgres(Path(private) / "var"):
                 pass
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to another user")
+async def test_under_root_unreachable_programs_run_from_a_copy(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with tempfile.TemporaryDirectory() as private:  # like a venv under /root: 'nobody' cannot enter
+        Path(private, "venv").mkdir()
+        hidden = copy_postgres(postgres_bin(), Path(private) / "venv")
+        Path(private).chmod(0o700)
+        monkeypatch.setattr(embedded_postgres_module, "postgres_bin", lambda: hidden)
+        async with embedded_postgres(data_dir) as url:
+            running = Path(os.readlink(f"/proc/{server_pid(data_dir)}/exe"))
+            assert running.name == "postgres" and not running.is_relative_to(private)
+            assert query(url, "SELECT 1") == [(1,)]
+        assert not running.exists()  # the copy is removed with the server
