@@ -181,5 +181,5 @@ async def test_the_total_deadline_bounds_a_call_that_httpx_would_still_wait_for(
     patient = HttpTimeouts(connect_s=5.0, read_s=5.0, write_s=5.0, pool_s=5.0, total_s=0.3)
     async with opened(timeouts=patient) as (gmo, broker):
         gmo.sim.delay_next(1.0, "/v1/positionSummary")
-        with pytest.raises(AmbiguousOutcome, match="no reply within 0.3s"):
+        with pytest.raises(AmbiguousOutcome, match=r"no reply within 0\.3s"):
             await broker.positions()
