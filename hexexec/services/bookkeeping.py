@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from hexexec.domain.accounting import apply_fill, order_fill_summary
 from hexexec.domain.equity import EquityPoint, equity
 from hexexec.domain.fills import Fill
 from hexexec.domain.order_status import can_transition, status_from_venue
+from hexexec.domain.orders import Order
 from hexexec.domain.risk import drawdown_breaker
 from hexexec.domain.venue import VenueOrder
 from hexexec.services.engine import Engine
@@ -24,44 +26,66 @@ from ports.store import UnitOfWork
 log = logging.getLogger("hexexec.bookkeeping")
 
 
-async def apply_venue_state(
-    engine: Engine,
-    client_order_id: str,
-    venue: VenueOrder,
-    fills: Sequence[Fill],
-    marks: Mapping[str, Decimal],
-) -> bool:
-    """Store new ``fills`` and the venue's view of the order. Returns True when the order has ended
-    on the venue and every fill it reports is recorded."""
-    symbol = venue.symbol
+@dataclass(frozen=True)
+class VenueUpdate:
+    """What the venue said about one of our orders in one poll, with its fills if it filled."""
+
+    client_order_id: str
+    venue: VenueOrder
+    fills: Sequence[Fill] = ()
+
+
+def booking_order(fill: Fill) -> tuple[object, ...]:
+    """The venue's order of fills: by time, then by execution id (numeric ids compare as numbers)."""
+    return (fill.timestamp, len(fill.execution_id), fill.execution_id)
+
+
+async def apply_venue_states(
+    engine: Engine, symbol: str, updates: Sequence[VenueUpdate], marks: Mapping[str, Decimal]
+) -> set[str]:
+    """Store the new fills of these orders of one symbol — all together, in the venue's order,
+    since average-cost PnL depends on it — and each order's state. Returns the ids of the orders
+    that have ended on the venue with every fill it reports recorded."""
+    ended: set[str] = set()
     async with engine.store.transaction(lock=engine.symbol_lock(symbol)) as uow:
-        order = await uow.orders.get(client_order_id)
-        if order is None:
-            return True
-        added = [f for f in sorted(fills, key=lambda f: (f.timestamp, f.execution_id))
-                 if await uow.fills.add(f, client_order_id)]
+        orders = {u.client_order_id: await uow.orders.get(u.client_order_id) for u in updates}
+        candidates = sorted(((f, u.client_order_id) for u in updates
+                             if orders[u.client_order_id] is not None for f in u.fills),
+                            key=lambda pair: booking_order(pair[0]))
+        added = [f for f, cid in candidates if await uow.fills.add(f, cid)]
         if added:
             await _book_fills(engine, uow, added, marks)
-        filled, average = order_fill_summary(list(await uow.fills.for_order(client_order_id)))
-        status = status_from_venue(venue.status, filled, order.intent.size)
-        if (status, filled, average) != (order.status, order.filled_size, order.average_price):
-            if can_transition(order.status, status):
-                await uow.orders.update(order.moved_to(
-                    status, engine.clock.now(), filled_size=filled, average_price=average))
-                if status is not order.status:
-                    engine.metrics.order_status(status.value)
-            else:
-                # The table is the law: log it loudly, never apply it.
-                log.error("illegal transition refused", extra={
-                    "client_order_id": client_order_id, "order_id": venue.order_id,
-                    "from": order.status.value, "to": status.value})
-        return venue.status.is_final and filled >= venue.executed_size
+        for update in updates:
+            order = orders[update.client_order_id]
+            if order is None:
+                ended.add(update.client_order_id)
+                continue
+            if await _record_state(engine, uow, order, update.venue):
+                ended.add(update.client_order_id)
+    return ended
+
+
+async def _record_state(engine: Engine, uow: UnitOfWork, order: Order, venue: VenueOrder) -> bool:
+    filled, average = order_fill_summary(list(await uow.fills.for_order(order.client_order_id)))
+    status = status_from_venue(venue.status, filled, order.intent.size)
+    if (status, filled, average) != (order.status, order.filled_size, order.average_price):
+        if can_transition(order.status, status):
+            await uow.orders.update(order.moved_to(
+                status, engine.clock.now(), filled_size=filled, average_price=average))
+            if status is not order.status:
+                engine.metrics.order_status(status.value)
+        else:
+            # The table is the law: log it loudly, never apply it.
+            log.error("illegal transition refused", extra={
+                "client_order_id": order.client_order_id, "order_id": venue.order_id,
+                "from": order.status.value, "to": status.value})
+    return venue.status.is_final and filled >= venue.executed_size
 
 
 async def _book_fills(
     engine: Engine, uow: UnitOfWork, added: list[Fill], marks: Mapping[str, Decimal]
 ) -> None:
-    first = added[0]
+    first = added[0]  # all of one symbol
     position = await uow.positions.get(first.exchange, first.symbol)
     for fill in added:
         effect = apply_fill(position, fill)

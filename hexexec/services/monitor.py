@@ -9,6 +9,7 @@ cancel. One ``poll_orders`` task queries the venue for all watched orders in bat
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -25,7 +26,7 @@ from hexexec.domain.orders import Order
 from hexexec.domain.signal import OrderType
 from hexexec.domain.venue import VenueOrder
 from hexexec.services.backoff import Backoff
-from hexexec.services.bookkeeping import apply_venue_state
+from hexexec.services.bookkeeping import VenueUpdate, apply_venue_states
 from hexexec.services.engine import Engine, OrderTicket
 
 log = logging.getLogger("hexexec.monitor")
@@ -130,11 +131,10 @@ async def poll_orders(engine: Engine, watches: dict[str, Watch]) -> None:
         ids = sorted(by_venue_id)
         try:
             for start in range(0, len(ids), BATCH):
-                for venue_order in await engine.broker.orders(ids[start:start + BATCH]):
-                    watch = by_venue_id.get(venue_order.order_id)
-                    if watch is not None and await _sync(engine, watch, venue_order):
-                        watch.ended.set()
+                venue_orders = await engine.broker.orders(ids[start:start + BATCH])
+                await _sync(engine, by_venue_id, venue_orders)
         except BrokerUnavailable as exc:
+            engine.metrics.venue_unavailable(True)
             await trio.sleep(backoff.delay(exc.retry_after))
             continue
         except BrokerError as exc:
@@ -143,12 +143,26 @@ async def poll_orders(engine: Engine, watches: dict[str, Watch]) -> None:
         backoff.reset()
 
 
-async def _sync(engine: Engine, watch: Watch, venue_order: VenueOrder) -> bool:
-    fills: list[Fill] = []
-    if venue_order.executed_size > watch.filled:
-        fills = list(await engine.broker.fills(venue_order.order_id))
-    mark = await engine.market_data.last_price(venue_order.symbol)
-    marks = {venue_order.symbol: mark} if mark is not None else {}
-    ended = await apply_venue_state(engine, watch.ticket.client_order_id, venue_order, fills, marks)
-    watch.filled = max(watch.filled, sum((f.size for f in fills), Decimal("0")))
-    return ended
+async def _sync(engine: Engine, by_venue_id: dict[str, Watch],
+                venue_orders: Sequence[VenueOrder]) -> None:
+    """Record one batch: per symbol, all new fills in one transaction, in the venue's order."""
+    by_symbol: dict[str, list[VenueUpdate]] = {}
+    for venue_order in venue_orders:
+        watch = by_venue_id.get(venue_order.order_id)
+        if watch is None:
+            continue
+        fills: Sequence[Fill] = ()
+        if venue_order.executed_size > watch.filled:
+            fills = await engine.broker.fills(venue_order.order_id)
+        by_symbol.setdefault(venue_order.symbol, []).append(
+            VenueUpdate(watch.ticket.client_order_id, venue_order, fills))
+    for symbol, updates in by_symbol.items():
+        mark = await engine.market_data.last_price(symbol)
+        marks = {symbol: mark} if mark is not None else {}
+        ended = await apply_venue_states(engine, symbol, updates, marks)
+        for update in updates:
+            watch = by_venue_id[update.venue.order_id]
+            if update.fills:
+                watch.filled = max(watch.filled, sum((f.size for f in update.fills), Decimal(0)))
+            if update.client_order_id in ended:
+                watch.ended.set()
