@@ -14,6 +14,8 @@ from collections import deque
 
 import trio
 
+NOTICEABLE_S = 0.001  # a wait shorter than this is scheduling, not the limit
+
 
 class RateLimiter:
     """At most ``per_second`` request starts in any ``1 s + margin_s`` window, shared by every task
@@ -32,7 +34,7 @@ class RateLimiter:
         self._starts: deque[float] = deque(maxlen=self._burst)
         self._paused_until = -math.inf
         self._turn = trio.Lock()  # FIFO: waiters are served in arrival order
-        self.waits = 0  # how many acquisitions had to wait (for metrics and reports)
+        self.waits = 0  # acquisitions held back noticeably, in turn or by the limit (metrics)
         self.waited_s = 0.0
 
     def __repr__(self) -> str:
@@ -43,8 +45,8 @@ class RateLimiter:
         if self._unlimited and self._paused_until == -math.inf:
             await trio.lowlevel.checkpoint()
             return 0.0
+        began = trio.current_time()
         async with self._turn:
-            began = trio.current_time()
             while True:
                 now = trio.current_time()
                 ready = self._paused_until
@@ -56,7 +58,7 @@ class RateLimiter:
             if not self._unlimited:
                 self._starts.append(now)
         waited = now - began
-        if waited > 0:
+        if waited > NOTICEABLE_S:
             self.waits += 1
             self.waited_s += waited
         return waited
