@@ -35,24 +35,26 @@ class GmoMarketData:
     """Latest trade prices of ``symbols`` (None: every symbol the ticker lists)."""
 
     def __init__(self, client: GmoClient, symbols: Iterable[str] | None = None, *,
-                 refresh_s: float = 1.0) -> None:
-        if refresh_s <= 0:
-            raise ValueError("refresh_s must be positive")
+                 refresh_s: float = 1.0, max_pause_s: float = 30.0) -> None:
+        if refresh_s <= 0 or max_pause_s <= 0:
+            raise ValueError("refresh_s and max_pause_s must be positive")
         self.client = client
         self.symbols = None if symbols is None else frozenset(symbols)
         self.refresh_s = refresh_s
+        self.max_pause_s = max_pause_s  # the longest a "come back later" hint is followed
         self._prices: dict[str, tuple[Decimal, datetime]] = {}
         self.failures = 0
 
     @classmethod
     @asynccontextmanager
     async def open(cls, base_url: str, symbols: Iterable[str] | None = None, *,
-                   refresh_s: float = 1.0, timeouts: HttpTimeouts = DEFAULT_TIMEOUTS,
-                   rates: RateLimits = DEFAULT_RATES, **http: Any) -> AsyncIterator[GmoMarketData]:
+                   refresh_s: float = 1.0, max_pause_s: float = 30.0,
+                   timeouts: HttpTimeouts = DEFAULT_TIMEOUTS, rates: RateLimits = DEFAULT_RATES,
+                   **http: Any) -> AsyncIterator[GmoMarketData]:
         """Market data kept fresh by a background task for the block's duration (public API
         only: no credentials). Entered once the first refresh has been tried."""
         async with GmoClient.open(base_url, timeouts=timeouts, rates=rates, **http) as client:
-            market = cls(client, symbols, refresh_s=refresh_s)
+            market = cls(client, symbols, refresh_s=refresh_s, max_pause_s=max_pause_s)
             async with trio.open_nursery() as nursery:
                 await nursery.start(market.run)
                 yield market
@@ -92,7 +94,7 @@ class GmoMarketData:
             except BrokerError as exc:
                 self.failures += 1
                 if isinstance(exc, BrokerUnavailable):
-                    pause = max(pause, exc.retry_after)
+                    pause = max(pause, min(exc.retry_after, self.max_pause_s))
                 log.warning("gmo ticker refresh failed", error=str(exc), retry_in_s=pause)
             if not started:
                 task_status.started()
