@@ -101,12 +101,24 @@ class RiskRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    signals: SignalRepository
-    decisions: DecisionRepository
-    orders: OrderRepository
-    fills: FillRepository
-    positions: PositionRepository
-    risk: RiskRepository
+    # Read-only members, so an adapter may hold its own repository classes.
+    @property
+    def signals(self) -> SignalRepository: ...
+
+    @property
+    def decisions(self) -> DecisionRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def fills(self) -> FillRepository: ...
+
+    @property
+    def positions(self) -> PositionRepository: ...
+
+    @property
+    def risk(self) -> RiskRepository: ...
 
 
 class Store(Protocol):

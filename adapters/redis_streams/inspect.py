@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
@@ -21,11 +22,12 @@ class StreamStatus:
     dead_letters: int
 
 
-def _client(url: str) -> redis.Redis:
+def _client(url: str) -> Any:
+    # Typed loosely: redis-py's stubs describe decoded and raw replies as one union.
     return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
 
 
-def resolve_streams(client: redis.Redis, patterns: list[str]) -> list[str]:
+def resolve_streams(client: Any, patterns: list[str]) -> list[str]:
     found: set[str] = set()
     for pattern in patterns:
         if not any(ch in pattern for ch in "*?["):
@@ -63,7 +65,8 @@ def dead_letters(url: str, stream: str, count: int = 100) -> list[tuple[str, dic
     """The oldest ``count`` dead letters of ``stream`` (with their reason and source fields)."""
     client = _client(url)
     try:
-        return [(i.decode(), dict(f)) for i, f in client.xrange(stream + DLQ_SUFFIX, count=count)]
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = client.xrange(stream + DLQ_SUFFIX, count=count)
+        return [(i.decode(), dict(f)) for i, f in entries]
     finally:
         client.close()
 
@@ -75,11 +78,13 @@ def replay_dead_letter(url: str, stream: str, dlq_id: str) -> str:
     The new entry has a new id, so it is decided afresh: replay only what you have fixed."""
     client = _client(url)
     try:
-        entries = client.xrange(stream + DLQ_SUFFIX, min=dlq_id, max=dlq_id)
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = client.xrange(
+            stream + DLQ_SUFFIX, min=dlq_id, max=dlq_id)
         if not entries:
             raise LookupError(f"no dead letter {dlq_id} on {stream}{DLQ_SUFFIX}")
-        fields = {k: v for k, v in entries[0][1].items() if k not in DLQ_EXTRA}
-        source = entries[0][1].get(b"source_stream", stream.encode()).decode()
+        original = entries[0][1]
+        fields = {k: v for k, v in original.items() if k not in DLQ_EXTRA}
+        source = original.get(b"source_stream", stream.encode()).decode()
         pipe = client.pipeline(transaction=True)
         pipe.xadd(source, fields)
         pipe.xdel(stream + DLQ_SUFFIX, dlq_id)
