@@ -84,7 +84,7 @@ async def submit_order(engine: Engine, client_order_id: str) -> Order | None:
         except BrokerRejected as exc:
             engine.metrics.submit_latency(trio.current_time() - sent)
             log.info("order rejected by the venue", extra={
-                "client_order_id": client_order_id, "code": exc.code, "message": exc.message})
+                "client_order_id": client_order_id, "code": exc.code, "venue_message": exc.message})
             return await _update(engine, order, OrderStatus.REJECTED,
                                  reject_code=exc.code, reason=exc.message)
         except Exception as exc:  # anything unclear after sending is ambiguous: never resend
