@@ -219,3 +219,15 @@ async def test_symbol_rules_are_the_venue_table() -> None:
         assert rules == r.gmo.sim.rules
         assert [s.path for s in r.wire.sent] == ["/public/v1/symbols"]
         assert "API-SIGN" not in r.wire.sent[0].headers  # public calls are not signed
+
+
+async def test_a_batch_refused_for_an_unknown_id_is_asked_again_one_by_one() -> None:
+    """GMO may refuse a whole /v1/orders batch with ERR-5123; the known orders still come back."""
+    async with rig() as r:
+        known = await r.broker.place(intent("BTC_JPY", Side.BUY, "0.01", PRICE - 5000))
+        r.gmo.sim.error_next("ERR-5123", "/v1/orders")
+        assert [o.order_id for o in await r.broker.orders(["31337", known])] == [known]
+        asked = [q.query["orderId"][0] for q in r.wire.to("/private/v1/orders")]
+        assert asked == [f"31337,{known}", "31337", known]
+        r.gmo.sim.error_next("ERR-5123", "/v1/executions")
+        assert await r.broker.fills("31337") == []
