@@ -13,10 +13,8 @@ COPY pyproject.toml README.md constraints.txt schema.sql ./
 COPY hexexec ./hexexec
 COPY ports ./ports
 COPY adapters ./adapters
-# The PostgreSQL adapter reads schema.sql beside its packages (it is not package data yet), so it is
-# copied there; the non-root user owns only its data directory.
+# schema.sql travels in the wheel (<prefix>/share/hexexec); the non-root user owns only its data.
 RUN pip install --no-cache-dir -c constraints.txt . \
- && cp schema.sql "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/schema.sql" \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin hexexec \
  && mkdir -p /app/var \
  && chown hexexec /app/var

@@ -8,13 +8,17 @@ workers starting together apply it one after the other and never see half of it.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 SCHEMA_VERSION = 1  # the version schema.sql brings a database to
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.sql"
+# The repository's top-level schema.sql; an installed wheel carries it in <prefix>/share/hexexec.
+_CANDIDATES = (Path(__file__).resolve().parents[2] / "schema.sql",
+               Path(sys.prefix) / "share" / "hexexec" / "schema.sql")
+SCHEMA_FILE = next((p for p in _CANDIDATES if p.is_file()), _CANDIDATES[0])
 # Schemas are named by configuration (and per test); keep them to plain identifiers.
 SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
