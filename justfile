@@ -10,8 +10,7 @@ install:
     {{py}} -m pip install -q --upgrade pip
     {{py}} -m pip install -q -e '.[dev]'
 
-# Run the worker (settings from the environment and .env; paper mode and embedded Redis and
-# PostgreSQL under ./var unless API_KEY / REDIS_URL / DATABASE_URL say otherwise).
+# Run the worker (paper + embedded Redis/PostgreSQL under ./var unless API_KEY/REDIS_URL/DATABASE_URL set).
 run: install
     {{venv}}/bin/hexexec run
 
