@@ -17,7 +17,7 @@ from hexexec.domain.order_status import OrderStatus, VenueStatus
 from hexexec.domain.orders import SettleType, Side
 from hexexec.domain.signal import OrderType
 from hexexec.domain.venue import VenueOrder
-from hexexec.services.bookkeeping import apply_venue_state
+from hexexec.services.bookkeeping import VenueUpdate, apply_venue_states
 from tests.contract.harnesses import builders as b
 from tests.integration.postgres.db import Database
 from tests.integration.postgres.deciding import deciding_engine
@@ -59,13 +59,13 @@ async def _replay_and_check(store: PostgresStore, database_url: str, schema: str
     cid = order.client_order_id
 
     # The fills arrive in two polls, the second repeating the first; then all of them again.
-    await apply_venue_state(engine, cid, _venue(symbol, venue_id, fills[:cut],
-                                                VenueStatus.ORDERED), fills[:cut], {})
-    await apply_venue_state(engine, cid, _venue(symbol, venue_id, fills, VenueStatus.EXECUTED),
-                            fills, {})
+    async def poll(venue: VenueOrder, seen: list[Fill]) -> None:
+        await apply_venue_states(engine, symbol, [VenueUpdate(cid, venue, seen)], {})
+
+    await poll(_venue(symbol, venue_id, fills[:cut], VenueStatus.ORDERED), fills[:cut])
+    await poll(_venue(symbol, venue_id, fills, VenueStatus.EXECUTED), fills)
     booked = await db.snapshot()
-    await apply_venue_state(engine, cid, _venue(symbol, venue_id, fills, VenueStatus.EXECUTED),
-                            fills[::-1], {})
+    await poll(_venue(symbol, venue_id, fills, VenueStatus.EXECUTED), fills[::-1])
     assert await db.snapshot() == booked
 
     expected = Position("gmo", symbol)
