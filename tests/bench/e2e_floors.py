@@ -1,0 +1,118 @@
+"""Floors of the end-to-end benchmark: the bare cost of each hop a signal must make, measured with
+plain synchronous clients (no trio, no pool, no adapter) on the same services, in the same run.
+
+- one Redis round trip: ``XADD`` of a signal-sized entry to a scratch stream (and ``PING``);
+- one commit: ``INSERT`` + ``COMMIT`` on one plain psycopg connection (bench_store.py's floor);
+- one loopback HTTP request to the simulator: ``GET /public/v1/status`` on a kept-alive httpx
+  connection (at whatever latency the simulator has when it is measured).
+
+Also the machine's description and the process's resident memory.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import httpx
+import psycopg
+import redis
+from psycopg import sql
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Latencies of one repeated operation, in seconds."""
+
+    name: str
+    times: tuple[float, ...]
+
+    def q(self, quantile: float) -> float:
+        ordered = sorted(self.times)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * quantile))]
+
+    @property
+    def p50(self) -> float:
+        return self.q(0.5)
+
+    @property
+    def p99(self) -> float:
+        return self.q(0.99)
+
+
+def timed(name: str, n: int, op: Callable[[int], object], warmup: int = 20) -> Sample:
+    for i in range(warmup):
+        op(i)
+    times = []
+    for i in range(n):
+        t = time.perf_counter()
+        op(i)
+        times.append(time.perf_counter() - t)
+    return Sample(name, tuple(times))
+
+
+def redis_floor(url: str, stream: str, fields: dict[str, str], n: int) -> tuple[Sample, Sample]:
+    """XADD and PING round trips on a bare synchronous client; the scratch stream is deleted."""
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        xadd = timed("Redis XADD", n, lambda _: client.xadd(stream, fields))
+        ping = timed("Redis PING", n, lambda _: client.ping())
+        return xadd, ping
+    finally:
+        client.delete(stream)
+        client.close()
+
+
+def commit_floor(url: str, schema: str, n: int) -> Sample:
+    """INSERT + COMMIT on one plain connection, into a scratch table of ``schema``."""
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, "
+                     "v numeric NOT NULL)")
+        conn.commit()
+
+        def insert(i: int) -> None:
+            conn.execute("INSERT INTO bench_floor (v) VALUES (%s)", (Decimal(i),))
+            conn.commit()
+
+        return timed("INSERT + COMMIT", n, insert)
+
+
+def http_floor(base_url: str, n: int, name: str = "HTTP GET /v1/status") -> Sample:
+    with httpx.Client(timeout=5.0, trust_env=False) as client:
+        def get(_: int) -> None:
+            client.get(base_url + "/public/v1/status").raise_for_status()
+
+        return timed(name, n, get, warmup=5)
+
+
+def rss_mib() -> float:
+    """Resident memory of this process (VmRSS), MiB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            model = next((line.split(":", 1)[1].strip() for line in info
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    load = os.getloadavg()
+    return (f"{os.cpu_count()} cores, {model}, Python {platform.python_version()} "
+            f"({platform.python_implementation()}), load average {load[0]:.2f} at start")

@@ -1,0 +1,205 @@
+"""The measured phases of the end-to-end benchmark, each on a running life of the engine.
+
+Signals are published as a strategy would, with XADD on a plain Redis client; the engine is told
+nothing. What happened is read from the engine's metrics port (decided, filled), the store's
+counters, and the venue's stopwatch (when each order reached it, on the one clock both processes
+share).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import redis
+import trio
+
+from tests.bench.e2e_floors import Sample, cpu_seconds, rss_mib
+from tests.bench.e2e_world import (
+    CountingMetrics,
+    Life,
+    StoreCounter,
+    VenueProcess,
+    monotonic,
+    signal_fields,
+)
+
+
+@dataclass
+class Feed:
+    """Where signals go, and what they look like: entries over ``symbols`` in turn."""
+
+    client: redis.Redis
+    stream: str
+    prices: dict[str, Decimal]
+    sizes: dict[str, str]
+    published: int = 0
+
+    def fields(self, i: int) -> dict[str, str]:
+        symbol = sorted(self.prices)[i % len(self.prices)]
+        return signal_fields(symbol, self.prices[symbol], self.sizes[symbol])
+
+    def add_one(self) -> None:
+        self.client.xadd(self.stream, self.fields(self.published))
+        self.published += 1
+
+    def add_many(self, n: int) -> None:
+        """Blocking (run it in a thread): ``n`` entries, pipelined 500 at a time."""
+        first, self.published = self.published, self.published + n
+        for start in range(first, first + n, 500):
+            pipe = self.client.pipeline(transaction=False)
+            for i in range(start, min(first + n, start + 500)):
+                pipe.xadd(self.stream, self.fields(i))
+            pipe.execute()
+
+
+@dataclass
+class Phase:
+    """What one phase measured: counts per signal, CPU, timings."""
+
+    n: int
+    store: tuple[float, float, float] = (0.0, 0.0, 0.0)  # transactions, writing, statements
+    engine_cpu: float = 0.0  # share of one core
+    venue_cpu: float = 0.0
+    complete: bool = True
+    extra: dict[str, float] = field(default_factory=dict)
+    samples: list[tuple[int, float, float]] = field(default_factory=list)
+
+
+class Meter:
+    """Store counts and CPU of both processes between ``start`` and ``stop``."""
+
+    def __init__(self, counter: StoreCounter, venue: VenueProcess) -> None:
+        self.counter, self.venue = counter, venue
+
+    async def start(self) -> None:
+        self.store0 = self.counter.snapshot()
+        self.cpu0, self.vcpu0, self.t0 = cpu_seconds(), await self.venue.cpu_s(), monotonic()
+
+    async def stop(self, phase: Phase) -> Phase:
+        wall = monotonic() - self.t0
+        phase.store = tuple((b - a) / max(1, phase.n)  # type: ignore[assignment]
+                            for a, b in zip(self.store0, self.counter.snapshot(), strict=True))
+        phase.engine_cpu = (cpu_seconds() - self.cpu0) / wall
+        phase.venue_cpu = (await self.venue.cpu_s() - self.vcpu0) / wall
+        return phase
+
+
+def filled(metrics: CountingMetrics) -> int:
+    return metrics.status["FILLED"]
+
+
+async def all_filled(feed: Feed, metrics: CountingMetrics, within: float) -> bool:
+    """Every signal published so far has its order filled and booked (each signal is an entry
+    that fills on arrival, so anything else — a rejection, an order left open — times out)."""
+    return await metrics.until(lambda: filled(metrics) >= feed.published, within)
+
+
+async def isolated(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int) -> Phase:
+    """``n`` signals, each alone from XADD until its fill is booked: the protocol's own counts."""
+    await meter.start()
+    complete = True
+    for _ in range(n):
+        feed.add_one()
+        complete &= await all_filled(feed, metrics, 30)
+    return await meter.stop(Phase(n, complete=complete))
+
+
+async def latency(feed: Feed, metrics: CountingMetrics, venue: VenueProcess, meter: Meter,
+                  n: int, seed: int = 1) -> tuple[Sample, Phase]:
+    """``n`` signals one at a time: XADD, wait for the venue's answer to be recorded, a short
+    random pause, the next (fills are booked meanwhile, as the monitor polls). Latency: from just
+    before XADD to the order reaching the venue."""
+    rng = random.Random(seed)
+    before, _, _ = await venue.arrivals()
+    starts: list[float] = []
+    await meter.start()
+    complete = True
+    for _ in range(n):
+        target = metrics.status["NEW"] + 1
+        starts.append(monotonic())
+        feed.add_one()
+        complete &= await metrics.until(lambda t=target: metrics.status["NEW"] >= t, 30)
+        await trio.sleep(rng.uniform(0.005, 0.02))
+    complete &= await all_filled(feed, metrics, 30)
+    phase = await meter.stop(Phase(n, complete=complete))
+    _, arrived, _ = await venue.arrivals(before)
+    if len(arrived) != n:
+        raise RuntimeError(f"{len(arrived)} orders reached the venue for {n} signals")
+    return Sample("XADD → venue", tuple(a - s for a, s in zip(arrived, starts, strict=True))), phase
+
+
+def steady_rate(times: Sequence[float]) -> float:
+    """Orders per second between the 10th and the 90th percentile arrivals (no ramp, no tail)."""
+    lo, hi = int(len(times) * 0.1), int(len(times) * 0.9)
+    return (hi - lo) / (times[hi] - times[lo]) if hi > lo and times[hi] > times[lo] else 0.0
+
+
+async def burst(feed: Feed, metrics: CountingMetrics, venue: VenueProcess, meter: Meter,
+                life: Life, n: int, within: float) -> Phase:
+    """``n`` signals over every symbol, published at once; until every order's fill is booked.
+
+    extra: venue_steady (orders/s reaching the venue, 10th–90th percentile), venue_all (all n
+    over the time from the first XADD to the last arrival), settled (the signals whose fills
+    were booked over the time from the first XADD until the last one was), rate_limited
+    (ERR-5003 answers our clients saw), refused (the venue's count of ERR-5003)."""
+    if not await all_filled(feed, metrics, within):
+        raise RuntimeError("orders of an earlier phase are still open")
+    before, _, refused0 = await venue.arrivals()
+    limited0, filled0 = life.rate_limited, filled(metrics)
+    await meter.start()
+    t0 = monotonic()
+    await trio.to_thread.run_sync(feed.add_many, n)
+    complete = await all_filled(feed, metrics, within)
+    settled = monotonic()
+    phase = await meter.stop(Phase(n, complete=complete))
+    _, arrived, refused = await venue.arrivals(before)
+    phase.extra = {
+        "venue_steady": steady_rate(arrived),
+        "venue_all": len(arrived) / (arrived[-1] - t0) if arrived else 0.0,
+        "settled": (filled(metrics) - filled0) / (settled - t0),
+        "rate_limited": life.rate_limited - limited0,
+        "refused": refused - refused0,
+        "arrived": len(arrived),
+        "seconds": settled - t0,
+    }
+    return phase
+
+
+async def memory(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int,
+                 budget_s: float) -> Phase:
+    """``n`` signals fed with a bounded backlog (500 more whenever fewer than 1,000 wait, as a
+    live stream would), or as many as fit in ``budget_s``. extra: rss_start, rss_end (MiB),
+    done, seconds; samples: (signals booked, seconds, RSS MiB) every tenth of ``n``."""
+    await meter.start()
+    start, t0 = filled(metrics), monotonic()
+    rss_start = rss_mib()
+    samples: list[tuple[int, float, float]] = []
+    every = max(100, n // 10)
+    done = 0
+
+    async def sample() -> None:
+        for mark in range(every, n + 1, every):
+            await metrics.until(lambda m=mark: filled(metrics) - start >= m, math.inf)
+            samples.append((mark, monotonic() - t0, rss_mib()))
+            print(f"  memory: {mark} signals booked in {samples[-1][1]:.0f} s, "
+                  f"RSS {samples[-1][2]:.1f} MiB", file=sys.stderr, flush=True)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(sample)
+        while done < n and monotonic() - t0 < budget_s:
+            await metrics.until(lambda d=done: filled(metrics) - start >= d - 1000, 60)
+            chunk = min(500, n - done)
+            await trio.to_thread.run_sync(feed.add_many, chunk)
+            done += chunk
+        complete = await all_filled(feed, metrics, 120)
+        nursery.cancel_scope.cancel()
+    phase = await meter.stop(Phase(done, complete=complete))
+    phase.extra = {"rss_start": rss_start, "rss_end": rss_mib(), "done": done,
+                   "seconds": monotonic() - t0}
+    phase.samples = samples
+    return phase
