@@ -27,8 +27,8 @@ from adapters.prometheus import PrometheusMetrics, serve_metrics
 from adapters.redis_streams import RedisSignalSource
 from adapters.system.clock import SystemClock
 from hexexec.config import Settings
-from hexexec.endpoints import Endpoints, endpoints
-from hexexec.logs import configure_logging
+from hexexec.endpoints import Endpoints, endpoints, worker_registered
+from hexexec.logs import configure_logging, redact_text
 from hexexec.services.engine import Engine
 from hexexec.services.worker import run_engine
 from ports.broker import Broker
@@ -42,6 +42,25 @@ def service_endpoints(settings: Settings, *, record: bool = False
     """Redis and PostgreSQL URLs: configured, a running worker's, or embedded ones started here."""
     return endpoints(settings, embedded_redis=embedded_redis,
                      embedded_postgres=embedded_postgres, record=record)
+
+
+class StartupError(RuntimeError):
+    """The worker cannot start; the message is one line naming the setting to look at."""
+
+
+async def preflight(settings: Settings, urls: Endpoints) -> None:
+    """Reach Redis and PostgreSQL once, with the configured timeouts, before anything else: an
+    unreachable server is a clear one-line error at start, not a retry loop."""
+    from adapters.postgres.reports import ping as ping_postgres
+    from adapters.redis_streams.inspect import ping as ping_redis
+
+    checks = (("REDIS_URL", urls.redis_url, ping_redis, settings.redis_timeout_s),
+              ("DATABASE_URL", urls.database_url, ping_postgres, settings.db_connect_timeout_s))
+    for name, url, ping, timeout in checks:
+        try:
+            await trio.to_thread.run_sync(ping, url, timeout)
+        except ConnectionError as exc:
+            raise StartupError(f"{name}: cannot reach {redact_text(url)}: {exc}") from None
 
 
 def open_store(settings: Settings, database_url: str) -> AbstractAsyncContextManager[PostgresStore]:
@@ -138,26 +157,35 @@ async def run_worker(settings: Settings, *,
     stop = trio.Event()
     async with trio.open_nursery() as top:
         await top.start(_stop_on_signals, stop, top.cancel_scope)
-        async with service_endpoints(settings, record=True) as urls, \
-                open_store(settings, urls.database_url) as store, trio.open_nursery() as nursery:
-            if settings.log_to_database:
-                event_log = PostgresEventLog(store)
-                await nursery.start(event_log.run)
-                configure_logging(settings.log_level, extra_handlers=[event_log.logging_handler()])
-            metrics = PrometheusMetrics()
-            port = await nursery.start(serve_metrics, metrics, settings.metrics_host,
-                                       settings.metrics_port)
-            async with open_venue(settings) as (broker, market), \
-                    open_source(settings, urls.redis_url) as source:
-                await nursery.start(source.run_janitor)
-                engine = Engine(store=store, broker=broker, source=source, clock=SystemClock(),
-                                market_data=market, options=settings.engine_options(),
-                                metrics=metrics)
-                async with trio.open_nursery() as engine_nursery:
-                    await engine_nursery.start(lambda task_status: run_engine(
-                        engine, stop=stop, task_status=task_status))
-                    log.info("worker ready", extra={"mode": mode, "metrics_port": port})
-                    task_status.started(port)
-            nursery.cancel_scope.cancel()  # metrics, janitor, event log: the engine has stopped
+        async with service_endpoints(settings, record=True) as urls:
+            await preflight(settings, urls)
+            await _serve(settings, urls, stop, task_status)
         top.cancel_scope.cancel()
     log.info("worker stopped")
+
+
+async def _serve(settings: Settings, urls: Endpoints, stop: trio.Event,
+                 task_status: trio.TaskStatus[int]) -> None:
+    mode = "live" if settings.live else "paper"
+    async with open_store(settings, urls.database_url) as store, trio.open_nursery() as nursery:
+        if settings.log_to_database:
+            event_log = PostgresEventLog(store)
+            await nursery.start(event_log.run)
+            configure_logging(settings.log_level, extra_handlers=[event_log.logging_handler()])
+        metrics = PrometheusMetrics()
+        port = await nursery.start(serve_metrics, metrics, settings.metrics_host,
+                                   settings.metrics_port)
+        async with open_venue(settings) as (broker, market), \
+                open_source(settings, urls.redis_url) as source:
+            await nursery.start(source.run_janitor)
+            engine = Engine(store=store, broker=broker, source=source, clock=SystemClock(),
+                            market_data=market, options=settings.engine_options(),
+                            metrics=metrics)
+            async with trio.open_nursery() as engine_nursery:
+                await engine_nursery.start(lambda task_status: run_engine(
+                    engine, stop=stop, task_status=task_status))
+                log.info("worker ready", extra={"mode": mode, "metrics_port": port})
+                with worker_registered(settings, port):
+                    task_status.started(port)
+                    await stop.wait()
+        nursery.cancel_scope.cancel()  # metrics, janitor, event log: the engine has stopped

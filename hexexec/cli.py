@@ -86,8 +86,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one line for the user; the log has the details
-        print(f"hexexec {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"hexexec {args.command}: {_one_line(exc)}", file=sys.stderr)
         return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The root cause in one line: task groups unwrapped, our own start-up errors as they are."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    from hexexec.bootstrap import StartupError
+    from hexexec.services.worker import StartupError as EngineStartupError
+
+    text = " ".join(str(exc).split())
+    if isinstance(exc, StartupError | EngineStartupError):
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 async def _dispatch(settings: Settings, args: argparse.Namespace) -> int:

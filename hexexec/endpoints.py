@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+    contextmanager,
+)
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,3 +94,28 @@ def _write_registry(settings: Settings, urls: dict[str, str]) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump({"pid": os.getpid(), **urls}, f)
     os.replace(tmp, path)
+
+
+@contextmanager
+def worker_registered(settings: Settings, metrics_port: int) -> Iterator[None]:
+    """While the worker runs: ``<DATA_DIR>/run/worker.json`` says its pid and metrics port, so
+    ``hexexec status`` can ask it whether it is ready and whether the venue answers."""
+    path = Path(settings.data_dir) / "run" / "worker.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "metrics_port": metrics_port,
+                               "metrics_host": settings.metrics_host}))
+    os.replace(tmp, path)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def running_worker(settings: Settings) -> dict[str, object] | None:
+    """The running worker's registration, or None when no worker runs on this DATA_DIR."""
+    try:
+        data = json.loads((Path(settings.data_dir) / "run" / "worker.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and _alive(int(data.get("pid", 0))) else None

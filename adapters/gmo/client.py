@@ -60,7 +60,7 @@ class RateLimits:
     get_per_s: float | None = 20.0
     post_per_s: float | None = 20.0
     public_per_s: float | None = 10.0
-    margin_s: float = 0.03
+    margin_s: float = 0.01
 
 
 DEFAULT_TIMEOUTS = HttpTimeouts()

@@ -1,16 +1,17 @@
 """Client-side rate limits: never give GMO a reason to answer ERR-5003 (reference §7).
 
 GMO allows N requests per second per account, GET and POST counted apart. Its way of counting is
-not documented, so the limiter keeps the strictest reading: *any* window of one second holds at
-most N request starts (which also satisfies a fixed-window or a token-bucket counter), widened by
-a small margin for arrival jitter. Callers wait their turn (first come, first served) instead of
-failing. After an ERR-5003 anyway, :meth:`RateLimiter.pause` holds every caller back a while.
+not documented. The limiter spaces request starts evenly, one every ``(1 + margin) / N`` seconds,
+with no bursts: that satisfies a sliding-window, fixed-window or token-bucket counter, and leaves
+the venue's whole per-second allowance as slack for arrival jitter. (Sending N at once and then
+waiting a second, the other reading, fails as soon as one second's requests arrive late enough
+to meet the next second's: seen under load.) Callers wait their turn (first come, first served)
+instead of failing. After an ERR-5003 anyway, :meth:`RateLimiter.pause` holds every caller back.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 
 import trio
 
@@ -18,8 +19,8 @@ NOTICEABLE_S = 0.001  # a wait shorter than this is scheduling, not the limit
 
 
 class RateLimiter:
-    """At most ``per_second`` request starts in any ``1 s + margin_s`` window, shared by every task
-    that holds this object. ``per_second`` None (or infinite) means no limit."""
+    """Request starts at least ``(1 + margin_s) / per_second`` apart, shared by every task that
+    holds this object. ``per_second`` None (or infinite) means no limit."""
 
     def __init__(self, per_second: float | None, *, margin_s: float = 0.03) -> None:
         if per_second is not None and not per_second > 0:
@@ -28,17 +29,15 @@ class RateLimiter:
             raise ValueError("margin_s must not be negative")
         self.per_second = per_second
         self._unlimited = per_second is None or math.isinf(per_second)
-        # N requests per window; a fractional rate (2.5/s) becomes 2 per 0.8 s.
-        self._burst = 1 if self._unlimited else max(1, math.floor(per_second))  # type: ignore[arg-type]
-        self._window = 0.0 if self._unlimited else self._burst / per_second + margin_s  # type: ignore[operator]
-        self._starts: deque[float] = deque(maxlen=self._burst)
+        self._interval = 0.0 if self._unlimited else (1 + margin_s) / per_second  # type: ignore[operator]
+        self._last_start = -math.inf
         self._paused_until = -math.inf
         self._turn = trio.Lock()  # FIFO: waiters are served in arrival order
         self.waits = 0  # acquisitions held back noticeably, in turn or by the limit (metrics)
         self.waited_s = 0.0
 
     def __repr__(self) -> str:
-        return f"RateLimiter(per_second={self.per_second!r}, window_s={self._window:.3f})"
+        return f"RateLimiter(per_second={self.per_second!r}, interval_s={self._interval:.4f})"
 
     async def acquire(self) -> float:
         """Wait until one more request may start, and count it; returns the seconds waited."""
@@ -49,14 +48,11 @@ class RateLimiter:
         async with self._turn:
             while True:
                 now = trio.current_time()
-                ready = self._paused_until
-                if not self._unlimited and len(self._starts) == self._burst:
-                    ready = max(ready, self._starts[0] + self._window)
+                ready = max(self._paused_until, self._last_start + self._interval)
                 if now >= ready:
                     break
                 await trio.sleep_until(ready)
-            if not self._unlimited:
-                self._starts.append(now)
+            self._last_start = now
         waited = now - began
         if waited > NOTICEABLE_S:
             self.waits += 1

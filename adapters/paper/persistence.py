@@ -36,6 +36,9 @@ class PersistentPaperVenue(PaperVenue):
         else:
             venue = make()
         venue.path = path
+        for rules in make().symbol_rules().values():  # symbols configured since it was saved
+            if rules.symbol not in venue.symbol_rules():
+                venue.list_symbol(rules)
         venue.save()
         return venue
 

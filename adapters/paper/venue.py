@@ -90,6 +90,10 @@ class PaperVenue:
         self._engine.finish_cancels()
         self._engine.set_price(symbol, price, match=not self._maintenance)
 
+    def list_symbol(self, rules: SymbolRules) -> None:
+        """Start listing a symbol (or replace its rules): a restarted paper worker may trade more."""
+        self._rules[rules.symbol] = rules  # the matching engine shares this table
+
     def market_price(self, symbol: str) -> Decimal | None:
         return self._engine.prices.get(symbol)
 

@@ -90,3 +90,13 @@ def realized_since(exchange: str, rows: list[dict[str, Any]], since: datetime) -
             delta = after.realized_pnl - before.realized_pnl
             today[fill.symbol] = today.get(fill.symbol, Decimal(0)) + delta
     return dict(sorted(today.items()))
+
+
+def ping(database_url: str, timeout_s: float) -> None:
+    """Raise ``ConnectionError`` with the cause unless PostgreSQL at the URL accepts a session."""
+    try:
+        with psycopg.connect(database_url, connect_timeout=max(1, round(timeout_s))) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConnectionError(first) from None

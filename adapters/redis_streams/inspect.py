@@ -92,3 +92,14 @@ def replay_dead_letter(url: str, stream: str, dlq_id: str) -> str:
         return bytes(new_id).decode()
     finally:
         client.close()
+
+
+def ping(url: str, timeout_s: float) -> None:
+    """Raise ``ConnectionError`` with the cause unless Redis at ``url`` answers within the timeout."""
+    client = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise ConnectionError(str(exc) or type(exc).__name__) from None
+    finally:
+        client.close()

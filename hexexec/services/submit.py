@@ -26,12 +26,16 @@ async def submit_orders(
     engine: Engine,
     incoming: trio.MemoryReceiveChannel[OrderTicket],
     to_monitor: trio.MemorySendChannel[OrderTicket],
+    stop: trio.Event | None = None,
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Route tickets to per-symbol lanes that send them. Ready at once; ends when ``incoming``
     closes and every lane has drained, or when cancelled (an order cut mid-send stays SUBMITTING
-    and is resolved at the next start)."""
+    and is resolved at the next start). Once ``stop`` is set, lanes finish the order in hand and
+    send no other: the rest stay PENDING for the next start, and the grace period covers one
+    send per symbol instead of a whole queue."""
+    stop = stop if stop is not None else trio.Event()
     lanes: dict[str, trio.MemorySendChannel[str]] = {}
     async with trio.open_nursery() as nursery:
         task_status.started()
@@ -41,7 +45,7 @@ async def submit_orders(
                 if lane is None:
                     lane, lane_in = trio.open_memory_channel[str](engine.options.queue_size)
                     lanes[ticket.symbol] = lane
-                    nursery.start_soon(_run_lane, engine, lane_in, to_monitor)
+                    nursery.start_soon(_run_lane, engine, lane_in, to_monitor, stop)
                 await lane.send(ticket.client_order_id)
         for lane in lanes.values():
             await lane.aclose()
@@ -51,9 +55,12 @@ async def _run_lane(
     engine: Engine,
     lane_in: trio.MemoryReceiveChannel[str],
     to_monitor: trio.MemorySendChannel[OrderTicket],
+    stop: trio.Event,
 ) -> None:
     async with lane_in:
         async for client_order_id in lane_in:
+            if stop.is_set():
+                continue  # left PENDING: recovery hands it over again at the next start
             order = await submit_order(engine, client_order_id)
             if order is not None and order.order_id is not None:
                 await to_monitor.send(OrderTicket(order.client_order_id, order.symbol))

@@ -83,7 +83,8 @@ async def run_engine(
     submitted = trio.Event()
     async with trio.open_nursery() as nursery:
         await nursery.start(monitor_orders, engine, monitor_out)
-        await nursery.start(_flag_when_done, submitted, submit_orders, engine, submit_out, monitor_in)
+        await nursery.start(_flag_when_done, submitted, submit_orders, engine, submit_out,
+                            monitor_in, stop)
         async with submit_in:
             await nursery.start(recover, engine, submit_in.clone(), monitor_in.clone())
             await nursery.start(consume_signals, engine, submit_in.clone(), stop)

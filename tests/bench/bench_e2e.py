@@ -125,11 +125,14 @@ async def run(plan: Plan, redis_url: str, database_url: str, profile: str | None
         await trio.to_thread.run_sync(drop_schema, database_url, schema)
 
 
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 async def measure(plan: Plan, settings: Settings, store: PostgresStore,
                   metrics: CountingMetrics, feed: phases.Feed, meter: phases.Meter,
                   venue: VenueProcess, rss_cold: float, floor_stream: str, schema: str,
                   redis_url: str, database_url: str) -> None:
-    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     n = plan.floor_n
     xadd, ping = redis_floor(redis_url, floor_stream, feed.fields(0), n)
     commit = commit_floor(database_url, schema, n)
@@ -187,8 +190,8 @@ async def measure(plan: Plan, settings: Settings, store: PostgresStore,
           f"{x['settled'] / 20:.1%}")
     t.row(f"  {limited.n} signals in {x['seconds']:.1f} s; {cpu(limited)}", "", "", "")
     t.section("Floors (plain synchronous clients, p50 / p99)")
-    for s in (xadd, ping, commit, http, http50):
-        t.row(f"  {s.name}", f"{ms(s.p50)} / {ms(s.p99)}")
+    for floor in (xadd, ping, commit, http, http50):
+        t.row(f"  {floor.name}", f"{ms(floor.p50)} / {ms(floor.p99)}")
     t.section("Store work per signal: transactions, writing ones, statements (= thread hops)")
     store_row(t, f"alone until booked ({alone.n} signals){incomplete(alone)}", alone)
     store_row(t, "one at a time (latency phase)", lat_phase)
@@ -211,10 +214,11 @@ async def measure(plan: Plan, settings: Settings, store: PostgresStore,
               f"{mem.extra['rss_start'] + per_k * plan.memory / 1000:.1f} MiB", "",
               f"growth {per_k * plan.memory / 1000 / mem.extra['rss_start']:+.1%}")
     previous = (0, 0.0)
-    for d, s, r in mem.samples:
-        rate = (d - previous[0]) / max(s - previous[1], 1e-9)
-        t.row(f"    {d} booked after {s:.0f} s ({rate:.0f}/s in this stretch)", f"{r:.1f} MiB")
-        previous = (d, s)
+    for count, seconds, rss in mem.samples:
+        rate = (count - previous[0]) / max(seconds - previous[1], 1e-9)
+        t.row(f"    {count} booked after {seconds:.0f} s ({rate:.0f}/s in this stretch)",
+              f"{rss:.1f} MiB")
+        previous = (count, seconds)
     assert rows is not None
     t.section(f"At the end: {feed.published} signals published; stored {rows['signals']} "
               f"signals, {rows['orders']} orders ({rows['filled']} filled), "

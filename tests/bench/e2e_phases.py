@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 import redis
 import trio
@@ -93,6 +94,10 @@ def filled(metrics: CountingMetrics) -> int:
     return metrics.status["FILLED"]
 
 
+def at_least(metrics: CountingMetrics, status: str, count: int) -> bool:
+    return metrics.status[status] >= count
+
+
 async def all_filled(feed: Feed, metrics: CountingMetrics, within: float) -> bool:
     """Every signal published so far has its order filled and booked (each signal is an entry
     that fills on arrival, so anything else — a rejection, an order left open — times out)."""
@@ -123,7 +128,7 @@ async def latency(feed: Feed, metrics: CountingMetrics, venue: VenueProcess, met
         target = metrics.status["NEW"] + 1
         starts.append(monotonic())
         feed.add_one()
-        complete &= await metrics.until(lambda t=target: metrics.status["NEW"] >= t, 30)
+        complete &= await metrics.until(partial(at_least, metrics, "NEW", target), 30)
         await trio.sleep(rng.uniform(0.005, 0.02))
     complete &= await all_filled(feed, metrics, 30)
     phase = await meter.stop(Phase(n, complete=complete))
@@ -184,7 +189,7 @@ async def memory(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int,
 
     async def sample() -> None:
         for mark in range(every, n + 1, every):
-            await metrics.until(lambda m=mark: filled(metrics) - start >= m, math.inf)
+            await metrics.until(partial(at_least, metrics, "FILLED", start + mark), math.inf)
             samples.append((mark, monotonic() - t0, rss_mib()))
             print(f"  memory: {mark} signals booked in {samples[-1][1]:.0f} s, "
                   f"RSS {samples[-1][2]:.1f} MiB", file=sys.stderr, flush=True)
@@ -192,7 +197,7 @@ async def memory(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int,
     async with trio.open_nursery() as nursery:
         nursery.start_soon(sample)
         while done < n and monotonic() - t0 < budget_s:
-            await metrics.until(lambda d=done: filled(metrics) - start >= d - 1000, 60)
+            await metrics.until(partial(at_least, metrics, "FILLED", start + done - 1000), 60)
             chunk = min(500, n - done)
             await trio.to_thread.run_sync(feed.add_many, chunk)
             done += chunk

@@ -108,7 +108,7 @@ class StoreCounter:
                 counter._wrote.discard(id(uow))
                 counter.writing += 1
 
-        PostgresStore.transaction = counted_transaction  # type: ignore[assignment,method-assign]
+        PostgresStore.transaction = counted_transaction  # type: ignore[method-assign]
         for name in ("fetchone", "fetchall", "execute"):
             setattr(PostgresUnitOfWork, name, self._count(getattr(PostgresUnitOfWork, name)))
 

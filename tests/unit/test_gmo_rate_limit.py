@@ -1,10 +1,12 @@
-"""The client-side limiter: never more than N starts in any window, callers served in turn.
+"""The client-side limiter: starts evenly spaced (so never more than N in any second), callers
+served in turn.
 
 Runs on trio's MockClock, so the times asserted are virtual, exact and instant.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -53,24 +55,25 @@ arrival_lists = st.lists(st.floats(min_value=0, max_value=3, allow_nan=False), m
 @given(st.sampled_from([1.0, 2.5, 5.0, 20.0]), arrival_lists)
 def test_no_window_holds_more_than_the_rate(per_second: float, arrivals: list[float]) -> None:
     starts = sorted(s for _, s in run_schedule(per_second, arrivals))
-    burst = max(1, math.floor(per_second))
-    window = burst / per_second + MARGIN
+    interval = (1 + MARGIN) / per_second
     assert len(starts) == len(arrivals)
-    for i in range(len(starts) - burst):
-        assert starts[i + burst] - starts[i] >= window - 1e-9
+    for earlier, later in itertools.pairwise(starts):
+        assert later - earlier >= interval - 1e-9  # evenly spaced: no bursts at all
+    burst = math.ceil(per_second)
+    for i in range(len(starts) - burst):  # hence at most ceil(per_second) in any second
+        assert starts[i + burst] - starts[i] >= 1.0
 
 
 @settings(deadline=None)
 @given(arrival_lists)
 def test_nobody_waits_when_there_is_room_and_never_longer_than_needed(arrivals: list[float]) -> None:
-    burst, window = 20, 1.0 + MARGIN
+    interval = (1 + MARGIN) / 20.0
     done = sorted(run_schedule(20.0, arrivals), key=lambda pair: pair[1])
     for i, (arrived, start) in enumerate(done):
-        # A caller starts on arrival, or right behind the caller ahead of it, or exactly when the
-        # start `burst` places earlier leaves the window: whichever is latest; no idle time.
-        previous = done[i - 1][1] if i else -math.inf
-        freed = done[i - burst][1] + window if i >= burst else -math.inf
-        assert math.isclose(start, max(arrived, previous, freed), abs_tol=1e-9)
+        # A caller starts on arrival, or one interval after the caller ahead of it, whichever is
+        # later: no idle time.
+        spaced = done[i - 1][1] + interval if i else -math.inf
+        assert math.isclose(start, max(arrived, spaced), abs_tol=1e-9)
 
 
 def test_callers_are_served_in_arrival_order() -> None:
@@ -81,7 +84,7 @@ def test_callers_are_served_in_arrival_order() -> None:
 
 def test_a_pause_holds_everyone_back() -> None:
     starts = run_schedule(20.0, [0.0, 0.5, 0.6, 2.0], pause=(0.1, 1.0))
-    assert [round(s, 9) for _, s in starts] == [0.0, 1.1, 1.1, 2.0]
+    assert [round(s, 9) for _, s in starts] == [0.0, 1.1, round(1.1 + (1 + MARGIN) / 20, 9), 2.0]
 
 
 def test_a_cancelled_waiter_takes_no_turn() -> None:

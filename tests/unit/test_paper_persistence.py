@@ -35,3 +35,15 @@ def test_the_venue_survives_a_restart(tmp_path):
     third = again.place(buy)
     assert int(third) > int(resting)
     assert len(PersistentPaperVenue.open(path, make).all_fills()) == 3
+
+
+def test_symbols_configured_after_the_save_are_listed(tmp_path):
+    path = tmp_path / "paper-venue.pickle"
+    PersistentPaperVenue.open(path, lambda: PersistentPaperVenue.for_symbols(["BTC_JPY"]))
+    again = PersistentPaperVenue.open(
+        path, lambda: PersistentPaperVenue.for_symbols(["BTC_JPY", "ETH_JPY"]))
+    assert set(again.symbol_rules()) == {"BTC_JPY", "ETH_JPY"}
+    again.set_price("ETH_JPY", Decimal("400000"))
+    again.place(OrderIntent("gmo", "ETH_JPY", Side.BUY, SettleType.OPEN, OrderType.MARKET,
+                            Decimal("0.1"), None, None))
+    assert len(again.all_fills()) == 1

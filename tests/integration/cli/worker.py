@@ -31,7 +31,8 @@ def environment(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("REDIS_URL", "DATABASE_URL", "API_KEY", "API_SECRET", "TRADING_MODE")}
     env.update(DATA_DIR=str(data_dir), METRICS_PORT="0", LOG_LEVEL="INFO", SYMBOLS="BTC_JPY,BTC",
-               MAX_POSITION_SIZE="10", POLL_INTERVAL_S="0.2", **extra)
+               MAX_POSITION_SIZE="10", POLL_INTERVAL_S="0.2")
+    env.update(extra)
     return env
 
 
