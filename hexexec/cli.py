@@ -191,6 +191,7 @@ async def _status(settings: Settings, urls: Any, *, as_json: bool) -> int:
         lambda: stream_status(urls.redis_url, patterns, settings.consumer_group))
     data = {
         "mode": "live" if settings.live else "paper",
+        "worker": await trio.to_thread.run_sync(_worker_state, settings),
         "trading_state": report.state,
         "positions": report.positions,
         "open_orders": report.open_orders,
@@ -204,6 +205,31 @@ async def _status(settings: Settings, urls: Any, *, as_json: bool) -> int:
     else:
         print(_render(data))
     return 0
+
+
+def _worker_state(settings: Settings) -> dict[str, Any]:
+    """Is a worker running on this DATA_DIR, is it ready, does the venue answer (from /metrics)?"""
+    import httpx
+
+    from hexexec.endpoints import running_worker
+
+    worker = running_worker(settings)
+    if worker is None:
+        return {"running": False}
+    state: dict[str, Any] = {"running": True, "pid": worker["pid"]}
+    url = f"http://{worker['metrics_host']}:{worker['metrics_port']}/metrics"
+    try:
+        text = httpx.get(url, timeout=3).text
+    except httpx.HTTPError as exc:
+        state["metrics_error"] = str(exc)
+        return state
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name == "hexexec_ready":
+            state["ready"] = float(value) == 1
+        elif name == "hexexec_venue_unavailable":
+            state["venue_available"] = float(value) == 0
+    return state
 
 
 def _json_default(value: object) -> object:
@@ -237,8 +263,17 @@ def _cell(value: object) -> str:
 def _render(data: dict[str, Any]) -> str:
     state = data["trading_state"]
     pnl = data["realized_pnl_today"]
+    worker = data["worker"]
+    if not worker["running"]:
+        running = "not running"
+    else:
+        venue = {True: "venue answers", False: "VENUE UNAVAILABLE (maintenance or rate limit)",
+                 None: "venue unknown"}[worker.get("venue_available")]
+        ready = "ready" if worker.get("ready") else "NOT READY"
+        running = f"running (pid {worker['pid']}), {ready}, {venue}"
     return "\n".join([
-        f"mode: {data['mode']}    trading state: {state['state']} ({state['reason']},"
+        f"mode: {data['mode']}    worker: {running}",
+        f"trading state: {state['state']} ({state['reason']},"
         f" set by {state['set_by'] or '-'} at {_cell(state['set_at'])})",
         "", "positions:",
         _table(data["positions"], ["symbol", "side", "size", "average_price", "realized_pnl",

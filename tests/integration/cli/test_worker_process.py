@@ -47,6 +47,8 @@ def test_paper_worker_end_to_end_with_restarts(data_dir):
         report = wait_for(lambda: (r := status(data_dir, env)) and position(r, "BTC_JPY") == Decimal(
             "0.01") and r)
         assert report["mode"] == "paper" and report["orders_today"] == {"FILLED": 1}
+        assert report["worker"] == {"running": True, "pid": worker.process.pid, "ready": True,
+                                    "venue_available": True}
         hexexec(data_dir, env, "signal", "enter_long", "NOPE", "--size", "1", "--price", "1")
         wait_for(lambda: status(data_dir, env)["streams"][0]["dead_letters"] == 1)
         assert "unknown symbol" in hexexec(data_dir, env, "dlq", "list").stdout
@@ -61,6 +63,7 @@ def test_paper_worker_end_to_end_with_restarts(data_dir):
     report = status(data_dir, env)
     assert position(report, "BTC_JPY") == Decimal("0.01")
     assert report["trading_state"]["state"] == "HALTED"
+    assert report["worker"] == {"running": False}
 
     worker = Worker(data_dir, env)
     try:
