@@ -140,6 +140,8 @@ async def poll_orders(engine: Engine, watches: dict[str, Watch]) -> None:
         except BrokerError as exc:
             log.warning("order poll failed", extra={"error": str(exc)})
             continue
+        if ids:
+            engine.metrics.venue_unavailable(False)
         backoff.reset()
 
 
