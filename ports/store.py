@@ -130,3 +130,11 @@ class Store(Protocol):
         locks ``exchange:symbol`` so that several workers never spend the same room twice).
         """
         ...
+
+    def lease(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Exclusive use of ``name`` among every worker sharing this store while the block runs,
+        network calls included (it is not a transaction). Waits for a holder to finish; released
+        when the block ends, on cancellation, and when the holder's process dies. Submitting and
+        resolving a symbol's orders happen under its lease, so no look-alike order of another
+        worker is ever in flight while the venue is searched for an ambiguous one."""
+        ...

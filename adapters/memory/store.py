@@ -95,6 +95,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._tables = Tables()
         self._lock = trio.Lock()
+        self._leases: dict[str, trio.Semaphore] = {}  # not task-owned, like a session lock
 
     async def __aenter__(self) -> MemoryStore:
         return self
@@ -117,6 +118,17 @@ class MemoryStore:
                 self._tables.apply(changes)
             finally:
                 changes.closed = True
+
+    @asynccontextmanager
+    async def lease(self, name: str) -> AsyncIterator[None]:
+        """Exclusive use of ``name`` among the tasks (workers) sharing this store."""
+        lock = self._leases.setdefault(name, trio.Semaphore(1))
+        async with lock:
+            yield
+
+    def leased(self, name: str) -> bool:
+        lock = self._leases.get(name)
+        return lock is not None and lock.value == 0
 
     @property
     def in_transaction(self) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from psycopg_pool import ConnectionPool
 
 from adapters.postgres.adaptation import configure_connection
 from adapters.postgres.blocking import call_in_thread, run_blocking
+from adapters.postgres.leases import PostgresLeases
 from adapters.postgres.schema import apply_schema, check_schema_name, load_schema
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 
@@ -88,8 +89,9 @@ class PostgresStore:
     """The Store port on PostgreSQL. Build it with :meth:`open`."""
 
     def __init__(self, pool: ConnectionPool[Any], max_size: int, timeouts: _Timeouts,
-                 target: str) -> None:
+                 target: str, leases: PostgresLeases | None = None) -> None:
         self._pool = pool
+        self._leases = leases
         self._slots = trio.Semaphore(max_size)  # wait for a connection in trio, not in a thread
         self._timeouts = timeouts
         self._target = target
@@ -109,6 +111,7 @@ class PostgresStore:
         connect_timeout: float = 5.0,
         statement_timeout: float = 10.0,
         schema_file: Path | None = None,
+        max_leases: int = 32,
     ) -> AsyncIterator[PostgresStore]:
         """Start the pool, apply the schema (in ``schema``, created if missing), yield the store.
 
@@ -123,13 +126,21 @@ class PostgresStore:
             max_size=max_size, open=False, timeout=connect_timeout, configure=_configure,
             name="hexexec",
         )
+        lease_kwargs = {**_connection_kwargs(timeouts, schema), "autocommit": True}
+        lease_pool: ConnectionPool[Any] = ConnectionPool(
+            url, kwargs=lease_kwargs, min_size=0, max_size=max_leases, open=False,
+            timeout=connect_timeout, configure=configure_connection, name="hexexec-leases",
+        )
         try:
             await run_blocking(lambda: pool.open(wait=True, timeout=connect_timeout))
-            store = cls(pool, max_size, timeouts, _safe_target(url))
+            await run_blocking(lambda: lease_pool.open(wait=False))
+            leases = PostgresLeases(lease_pool, connect_timeout)
+            store = cls(pool, max_size, timeouts, _safe_target(url), leases)
             await store._apply_schema(text, schema)
             yield store
         finally:
             with trio.CancelScope(shield=True):
+                await run_blocking(lambda: lease_pool.close(timeout=connect_timeout))
                 await run_blocking(lambda: pool.close(timeout=connect_timeout))
 
     async def _apply_schema(self, text: str, schema: str | None) -> None:
@@ -139,6 +150,12 @@ class PostgresStore:
                     apply_schema(conn, text, schema)
 
             await run_blocking(work)
+
+    def lease(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Exclusive use of ``name`` among every worker on this database (see PostgresLeases)."""
+        if self._leases is None:
+            raise RuntimeError("this store was built without leases: open it with PostgresStore.open")
+        return self._leases.lease(name)
 
     @asynccontextmanager
     async def transaction(self, lock: str | None = None) -> AsyncIterator[PostgresUnitOfWork]:

@@ -37,6 +37,8 @@ class EngineOptions:
     drift_interval_s: float = 60.0  # 0 disables the drift check
     drift_checks: int = 3  # consecutive checks a drift must last before it counts
     drift_tolerance: Decimal = Decimal("0")  # past this (base units) trading is reduced
+    sweep_interval_s: float = 15.0  # how often orders another worker left behind are looked for
+    orphan_after: timedelta = timedelta(seconds=30)  # untouched this long: nobody handles it
 
 
 class NullMetrics:
@@ -76,3 +78,7 @@ class Engine:
     def symbol_lock(self, symbol: str) -> str:
         """The lock that serializes every decision and submission on one symbol."""
         return f"{self.options.exchange_name}:{symbol}"
+
+    def send_lease(self, symbol: str) -> str:
+        """The lease under which one worker at a time sends or resolves a symbol's orders."""
+        return f"send:{self.options.exchange_name}:{symbol}"

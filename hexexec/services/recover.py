@@ -33,7 +33,8 @@ async def recover(
         log.warning("resolving orders left unresolved", extra={"count": len(unresolved)})
     # Oldest first, one at a time: an earlier look-alike order adopts its venue order first.
     for order in unresolved:
-        resolved = await resolve_order(engine, order)
+        async with engine.store.lease(engine.send_lease(order.symbol)):
+            resolved = await resolve_order(engine, order)
         log.info("resolved", extra={"client_order_id": order.client_order_id,
                                     "status": resolved.status.value, "order_id": resolved.order_id})
     async with engine.store.transaction() as uow:

@@ -1,8 +1,9 @@
 """Submit: send decided orders to the broker, each exactly once (DESIGN §3 steps 3–4, 6).
 
-One lane per symbol sends that symbol's orders one at a time: an ambiguous send is resolved in
-its lane before the next order of the symbol goes out, so no look-alike order of ours can be in
-flight while the venue is searched for it.
+One lane per symbol sends that symbol's orders one at a time, under the symbol's lease (shared by
+every worker on the store): an ambiguous send is resolved in its lane before the next order of
+the symbol goes out, so no look-alike order — ours or another worker's — is in flight while the
+venue is searched for it.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ async def submit_orders(
                 if lane is None:
                     lane, lane_in = trio.open_memory_channel[str](engine.options.queue_size)
                     lanes[ticket.symbol] = lane
-                    nursery.start_soon(_run_lane, engine, lane_in, to_monitor, stop)
+                    nursery.start_soon(_run_lane, engine, ticket.symbol, lane_in, to_monitor, stop)
                 await lane.send(ticket.client_order_id)
         for lane in lanes.values():
             await lane.aclose()
@@ -53,6 +54,7 @@ async def submit_orders(
 
 async def _run_lane(
     engine: Engine,
+    symbol: str,
     lane_in: trio.MemoryReceiveChannel[str],
     to_monitor: trio.MemorySendChannel[OrderTicket],
     stop: trio.Event,
@@ -61,7 +63,10 @@ async def _run_lane(
         async for client_order_id in lane_in:
             if stop.is_set():
                 continue  # left PENDING: recovery hands it over again at the next start
-            order = await submit_order(engine, client_order_id)
+            # The symbol's lease spans the send and any resolution: no other worker has a
+            # look-alike order of this symbol in flight while the venue is searched.
+            async with engine.store.lease(engine.send_lease(symbol)):
+                order = await submit_order(engine, client_order_id)
             if order is not None and order.order_id is not None:
                 await to_monitor.send(OrderTicket(order.client_order_id, order.symbol))
 

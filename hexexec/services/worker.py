@@ -23,6 +23,7 @@ from hexexec.services.intake import consume_signals
 from hexexec.services.monitor import monitor_orders
 from hexexec.services.recover import recover
 from hexexec.services.submit import submit_orders
+from hexexec.services.sweep import sweep_orphans
 
 log = logging.getLogger("hexexec.worker")
 
@@ -88,6 +89,7 @@ async def run_engine(
         async with submit_in:
             await nursery.start(recover, engine, submit_in.clone(), monitor_in.clone())
             await nursery.start(consume_signals, engine, submit_in.clone(), stop)
+            await nursery.start(sweep_orphans, engine, submit_in.clone(), monitor_in.clone(), stop)
         await nursery.start(check_drift, engine)
         engine.metrics.ready(True)
         log.info("engine ready", extra={"symbols": sorted(engine.options.symbols)})

@@ -1,0 +1,69 @@
+"""Leases on PostgreSQL: session advisory locks on connections of their own.
+
+A lease is held across network calls, so it cannot live in a transaction: each holder keeps one
+connection (autocommit, from a small pool apart from the transactions' pool, so leases never
+starve units of work) with ``pg_advisory_lock`` taken on it. The lock dies with the session: a
+worker that crashes frees its leases when its connections close. Waiting polls
+``pg_try_advisory_lock`` so that no statement blocks and the wait is cancellable at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+import trio
+from psycopg_pool import ConnectionPool
+
+from adapters.postgres.blocking import run_blocking
+
+KEY = "hashtext('hexexec-lease:' || current_schema()), hashtext(%s)"
+TRY = f"SELECT pg_try_advisory_lock({KEY})"
+FREE = f"SELECT pg_advisory_unlock({KEY})"
+
+
+class PostgresLeases:
+    def __init__(self, pool: ConnectionPool[Any], connect_timeout: float, poll_s: float = 0.02
+                 ) -> None:
+        self._pool = pool
+        self._connect_timeout = connect_timeout
+        self._poll_s = poll_s
+
+    @asynccontextmanager
+    async def lease(self, name: str) -> AsyncIterator[None]:
+        state: dict[str, Any] = {}
+
+        def take_connection() -> None:
+            state["conn"] = self._pool.getconn(timeout=self._connect_timeout)
+
+        def try_lock() -> bool:
+            conn: psycopg.Connection[Any] = state["conn"]
+            row = conn.execute(TRY, (name,)).fetchone()
+            state["locked"] = bool(row and row[0])
+            return bool(state["locked"])
+
+        def release() -> None:
+            conn: psycopg.Connection[Any] | None = state.get("conn")
+            if conn is None:
+                return
+            try:
+                if state.get("locked"):
+                    conn.execute(FREE, (name,))
+            except psycopg.Error:
+                # The session is gone (or in doubt): closing it ends the lock either way.
+                conn.close()
+            finally:
+                self._pool.putconn(conn)  # a closed connection is discarded by the pool
+
+        try:
+            await run_blocking(take_connection)
+            # Another process holds it: nothing here could be told when it is freed, so poll.
+            while not await run_blocking(try_lock):  # noqa: ASYNC110
+                await trio.sleep(self._poll_s)
+            yield
+        finally:
+            # Shielded: a lease must be given back even when its holder is being cancelled.
+            with trio.CancelScope(shield=True):
+                await run_blocking(release)

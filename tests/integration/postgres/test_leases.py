@@ -1,0 +1,43 @@
+"""Leases across processes: a lease held by one store blocks another store on the same database,
+and dies with its holder's session (a crashed worker frees its symbols)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+import trio
+
+from adapters.postgres import PostgresStore
+
+pytestmark = pytest.mark.postgres
+
+
+async def test_a_lease_dies_with_its_holders_session(database_url, pg_schema):
+    async with PostgresStore.open(database_url, schema=pg_schema) as a, \
+            PostgresStore.open(database_url, schema=pg_schema) as b:
+        held = trio.Event()
+
+        async def hold() -> None:
+            async with a.lease("send:gmo:BTC_JPY"):
+                held.set()
+                await trio.sleep_forever()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(hold)
+            await held.wait()
+            with trio.move_on_after(0.3) as blocked:  # another worker must wait
+                async with b.lease("send:gmo:BTC_JPY"):
+                    pass
+            assert blocked.cancelled_caught
+            # The holder's process "dies": its session ends, and with it the lock.
+            await trio.to_thread.run_sync(_terminate_lease_sessions, database_url)
+            with trio.fail_after(10):
+                async with b.lease("send:gmo:BTC_JPY"):
+                    pass
+            nursery.cancel_scope.cancel()
+
+
+def _terminate_lease_sessions(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_locks"
+                     " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()")
