@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     queue_size: Annotated[int, Field(ge=1)] = 100
     backoff_max_s: Seconds = 30.0
     shutdown_grace_s: Annotated[float, Field(ge=0)] = 5.0
+    sweep_interval_s: Annotated[float, Field(ge=0)] = 15.0  # 0: no sweep of orphaned orders
+    orphan_after_s: Seconds = 30.0
 
     # Timeouts and connections of the adapters.
     metrics_host: str = "127.0.0.1"
@@ -243,6 +245,8 @@ class Settings(BaseSettings):
             drift_interval_s=self.drift_interval_s,
             drift_checks=self.drift_checks,
             drift_tolerance=self.drift_tolerance,
+            sweep_interval_s=self.sweep_interval_s,
+            orphan_after=timedelta(seconds=self.orphan_after_s),
         )
 
     def paper_venue_settings(self) -> dict[str, Any]:
