@@ -13,7 +13,6 @@ handlers, given a flat record whose attributes are the event's fields.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, TextIO
@@ -21,37 +20,19 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import Processor
 
-MASK = "[redacted]"
+from hexexec.domain.secrets import MASK, is_secret_key, mask_credentials
+
 MAX_DEPTH = 8
 
-_SECRET_WORDS = frozenset({
-    "secret", "password", "passwd", "pwd", "authorization", "auth", "sign", "signature",
-    "token", "credential", "credentials", "cookie", "apikey", "passphrase",
-})
-_KEY_QUALIFIERS = frozenset({"api", "private", "access", "secret"})  # api_key, private_key …
-_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/\s]*):[^@/\s]*@")
-_QUERY_PASSWORD = re.compile(r"(?P<key>[?&](?:password|passwd|sslpassword)=)[^&\s]*", re.IGNORECASE)
 _META = ("_record", "_from_structlog")
 _NOISY = ("httpx", "httpcore", "hpack", "asyncio", "trio_asyncio")  # a line per request at INFO
 
 _installed: list[logging.Handler] = []
 
 
-def is_secret_key(key: object) -> bool:
-    """Whether a field named ``key`` holds a secret: api_key, API-SIGN, apiSecret, password…"""
-    if not isinstance(key, str):
-        return False
-    words = {w.lower() for w in _WORD.findall(key)}
-    if words & _SECRET_WORDS:
-        return True
-    return "key" in words and bool(words & _KEY_QUALIFIERS)
-
-
 def redact_text(text: str) -> str:
     """``text`` with passwords inside URLs (``scheme://user:pw@host``, ``?password=``) masked."""
-    text = _URL_CREDENTIALS.sub(rf"\g<scheme>\g<user>:{MASK}@", text)
-    return _QUERY_PASSWORD.sub(rf"\g<key>{MASK}", text)
+    return mask_credentials(text)
 
 
 def redact(value: Any, depth: int = 0) -> Any:

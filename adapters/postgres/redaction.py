@@ -1,43 +1,24 @@
 """Make a log event safe to store: secrets masked, text PostgreSQL accepts, JSON that parses.
 
-A key is secret when its words (split on ``_``, ``-``, ``.`` and case changes) name a secret:
-``api_key``, ``API-SIGN``, ``apiSecret``, ``password``, ``Authorization``, ``sign``, ``token``…
-Its value is replaced whatever it is, nested mappings and ``(name, value)`` pairs (header lists)
-included. A credential inside a URL (``scheme://user:password@host``) is masked in any string.
+Which keys are secret is the domain's rule (:mod:`hexexec.domain.secrets`); a secret's value is
+replaced whatever it is, nested mappings and ``(name, value)`` pairs (header lists) included.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
-MASK = "[redacted]"
+from hexexec.domain.secrets import MASK, is_secret_key, mask_credentials
+
 MAX_DEPTH = 8
 MAX_TEXT = 10_000  # one event should not fill the table: long text is cut, and says so
-
-_SECRET_WORDS = frozenset({
-    "secret", "password", "passwd", "pwd", "authorization", "auth", "sign", "signature",
-    "token", "credential", "credentials", "cookie", "apikey", "passphrase",
-})
-_KEY_QUALIFIERS = frozenset({"api", "private", "access", "secret"})  # api_key, private_key …
-_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/\s]*):[^@/\s]*@")
-
-
-def is_secret_key(key: object) -> bool:
-    if not isinstance(key, str):
-        return False
-    words = {w.lower() for w in _WORD.findall(key)}
-    if words & _SECRET_WORDS:
-        return True
-    return "key" in words and bool(words & _KEY_QUALIFIERS)
 
 
 def clean_text(text: str) -> str:
     """Mask URL credentials, replace NUL (PostgreSQL text cannot hold it), cap the length."""
-    text = _URL_CREDENTIALS.sub(rf"\g<scheme>\g<user>:{MASK}@", text).replace("\x00", "\ufffd")
+    text = mask_credentials(text).replace("\x00", "\ufffd")
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT] + f"…[{len(text) - MAX_TEXT} more characters]"
     return text
