@@ -192,7 +192,8 @@ async def measure(plan: Plan, settings: Settings, store: PostgresStore,
     t.section("Floors (plain synchronous clients, p50 / p99)")
     for floor in (xadd, ping, commit, http, http50):
         t.row(f"  {floor.name}", f"{ms(floor.p50)} / {ms(floor.p99)}")
-    t.section("Store work per signal: transactions, writing ones, statements (= thread hops)")
+    t.section("Store work per signal: transactions, writing ones, statements (= thread hops), "
+              "send leases")
     store_row(t, f"alone until booked ({alone.n} signals){incomplete(alone)}", alone)
     store_row(t, "one at a time (latency phase)", lat_phase)
     store_row(t, "burst, venue 0 ms", fast)

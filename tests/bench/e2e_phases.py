@@ -63,7 +63,7 @@ class Phase:
     """What one phase measured: counts per signal, CPU, timings."""
 
     n: int
-    store: tuple[float, float, float] = (0.0, 0.0, 0.0)  # transactions, writing, statements
+    store: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)  # transactions, writing, statements, leases
     engine_cpu: float = 0.0  # share of one core
     venue_cpu: float = 0.0
     complete: bool = True
@@ -83,7 +83,7 @@ class Meter:
 
     async def stop(self, phase: Phase) -> Phase:
         wall = monotonic() - self.t0
-        phase.store = tuple((b - a) / max(1, phase.n)  # type: ignore[assignment]
+        phase.store = tuple((b - a) / max(1, phase.n)
                             for a, b in zip(self.store0, self.counter.snapshot(), strict=True))
         phase.engine_cpu = (cpu_seconds() - self.cpu0) / wall
         phase.venue_cpu = (await self.venue.cpu_s() - self.vcpu0) / wall
@@ -111,6 +111,7 @@ async def isolated(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int) -
     for _ in range(n):
         feed.add_one()
         complete &= await all_filled(feed, metrics, 30)
+    await trio.sleep(0.2)  # the metric fires inside the booking transaction: let it commit
     return await meter.stop(Phase(n, complete=complete))
 
 
@@ -131,6 +132,7 @@ async def latency(feed: Feed, metrics: CountingMetrics, venue: VenueProcess, met
         complete &= await metrics.until(partial(at_least, metrics, "NEW", target), 30)
         await trio.sleep(rng.uniform(0.005, 0.02))
     complete &= await all_filled(feed, metrics, 30)
+    await trio.sleep(0.2)  # the metric fires inside the booking transaction: let it commit
     phase = await meter.stop(Phase(n, complete=complete))
     _, arrived, _ = await venue.arrivals(before)
     if len(arrived) != n:

@@ -75,6 +75,7 @@ def throughput_rows(t: Table, label: str, phase: Phase, floor_rate: float, floor
 
 
 def store_row(t: Table, label: str, phase: Phase) -> None:
-    tx, writing, statements = phase.store
-    t.row(f"  {label}", f"{tx:.2f} tx, {writing:.2f} writing, {statements:.1f} stmts",
+    tx, writing, statements, leases = phase.store
+    t.row(f"  {label}",
+          f"{tx:.2f} tx, {writing:.2f} writing, {statements:.1f} stmts, {leases:.2f} leases",
           f"{PROTOCOL_COMMITS} commits", f"×{writing / PROTOCOL_COMMITS:.2f}")

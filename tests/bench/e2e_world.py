@@ -16,7 +16,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -88,12 +88,14 @@ class CountingMetrics:
 
 class StoreCounter:
     """Counts what the PostgreSQL store does: transactions, those that wrote, statements
-    (each one a worker-thread hop and a round trip). Wraps the classes' methods in place."""
+    (each one a worker-thread hop and a round trip), send leases (each taken and given back on
+    a connection of its own: two hops or more). Wraps the classes' methods in place."""
 
     def __init__(self) -> None:
         self.transactions = 0
         self.writing = 0
         self.statements = 0
+        self.leases = 0
         self._wrote: set[int] = set()
         counter = self
         transaction = PostgresStore.transaction
@@ -109,6 +111,13 @@ class StoreCounter:
                 counter.writing += 1
 
         PostgresStore.transaction = counted_transaction  # type: ignore[method-assign]
+        lease = PostgresStore.lease
+
+        def counted_lease(self: PostgresStore, name: str) -> AbstractAsyncContextManager[None]:
+            counter.leases += 1
+            return lease(self, name)
+
+        PostgresStore.lease = counted_lease  # type: ignore[method-assign]
         for name in ("fetchone", "fetchall", "execute"):
             setattr(PostgresUnitOfWork, name, self._count(getattr(PostgresUnitOfWork, name)))
 
@@ -121,8 +130,8 @@ class StoreCounter:
 
         return counted
 
-    def snapshot(self) -> tuple[int, int, int]:
-        return self.transactions, self.writing, self.statements
+    def snapshot(self) -> tuple[int, int, int, int]:
+        return self.transactions, self.writing, self.statements, self.leases
 
 
 @dataclass
