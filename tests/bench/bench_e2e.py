@@ -34,26 +34,38 @@ import os
 import pstats
 import sys
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import redis
 import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from adapters.gmo import RateLimits
 from adapters.paper.http.settings import DEFAULT_KEY, DEFAULT_SECRET
 from adapters.postgres import PostgresStore
 from hexexec.config import Settings, load_settings
 from hexexec.logs import configure_logging
 from tests.bench import e2e_phases as phases
-from tests.bench.e2e_floors import commit_floor, http_floor, machine, redis_floor, rss_mib
-from tests.bench.e2e_table import Floors, Table, cpu, incomplete, ms, store_row, throughput_rows
+from tests.bench.e2e_floors import (
+    Sample,
+    commit_floor,
+    http_floor,
+    machine,
+    redis_floor,
+    rss_mib,
+)
+from tests.bench.e2e_table import Floors, Results, report
 from tests.bench.e2e_world import (
     GMO_LIMITS,
     LIFTED,
     CountingMetrics,
+    Life,
     StoreCounter,
     VenueProcess,
     engine_life,
@@ -66,14 +78,7 @@ PRICES = {s: Decimal(p) for s, p in {
     "SOL_JPY": "20000", "BTC": "10000000", "ETH": "400000", "BCH": "60000", "LTC": "12000",
     "SOL": "20000"}.items()}
 SIZES = {s: "0.001" if s.endswith("_JPY") else "0.0001" for s in PRICES}
-LEGEND = """\
-Floors: latency = XADD + 2 commits (decide, claim: the ones before the send) + one HTTP request,
-p50 beside p50, and the sum of the p99s beside p99 (a generous floor). Serial rate = one signal at
-a time paying XADD + 4 commits (decide, claim, the venue's answer, the fill booking) + one HTTP
-request; the engine overlaps symbols, so beating it is possible. "To the venue, steady": orders
-reaching the venue per second between the 10th and 90th percentile arrivals. "Settled": all
-signals of the burst over the time from the first XADD until the last fill was booked. Phases run
-in order on one database: what the engine re-reads per signal grows from phase to phase."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -140,92 +145,68 @@ async def measure(plan: Plan, settings: Settings, store: PostgresStore,
     await venue.control("/sim/latency", {"seconds": 0.05})
     http50 = http_floor(venue.base_url, max(20, n // 20), "HTTP GET /v1/status, venue 50 ms")
     await venue.control("/sim/latency", {"seconds": 0})
-    floors = Floors(xadd, ping, commit, http, http50)
-    say("floors measured; starting the engine")
+    r = Results(Floors(xadd, ping, commit, http, http50), plan.memory, plan.max_minutes, rss_cold)
+    say("floors measured")
 
-    async with engine_life(settings, store, metrics, LIFTED) as life:
-        await phases.burst(feed, metrics, venue, meter, life, 100, 60)  # warm-up, not reported
-        alone = await phases.isolated(feed, metrics, meter, plan.isolated)
-        say("isolated signals done")
-        lat, lat_phase = await phases.latency(feed, metrics, venue, meter, plan.latency)
-        say("latency done")
-        fast = await phases.burst(feed, metrics, venue, meter, life, plan.burst, 600)
-        say("burst at 0 ms done")
-        await venue.control("/sim/latency", {"seconds": 0.05})
-        slow = await phases.burst(feed, metrics, venue, meter, life, plan.burst50, 600)
-        await venue.control("/sim/latency", {"seconds": 0})
-        say("burst at 50 ms done")
+    async def attempt(name: str, phase: Callable[[], Awaitable[T]]) -> T | None:
+        """One phase in a life of its own: a failure (another session killing our database
+        connections, say) costs that phase only, and is printed under the table."""
+        try:
+            result = await phase()
+        except Exception as exc:  # reported under the table; the other phases go on
+            while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+                exc = exc.exceptions[0]  # type: ignore[assignment]
+            r.failures.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
+            result = None
+        say(f"{name} {'done' if result is not None else 'FAILED'}")
+        return result
 
-    await venue.control("/sim/rate_limits", {"get_per_s": 20, "post_per_s": 20})
-    async with engine_life(settings, store, metrics, GMO_LIMITS) as life:
-        limited = await phases.burst(feed, metrics, venue, meter, life, plan.limited, 600)
-    await venue.control("/sim/rate_limits", {"get_per_s": None, "post_per_s": None})
-    say("burst under GMO's limits done")
+    @asynccontextmanager
+    async def life(rates: RateLimits = LIFTED, latency_s: float = 0.0) -> AsyncIterator[Life]:
+        await venue.control("/sim/latency", {"seconds": latency_s})
+        try:
+            async with engine_life(settings, store, metrics, rates) as one:
+                yield one
+        finally:
+            await venue.control("/sim/latency", {"seconds": 0})
 
-    budget = plan.max_minutes * 60
-    expected = plan.memory / max(fast.extra["settled"], 1e-9)
-    async with engine_life(settings, store, metrics, LIFTED):
-        mem = await phases.memory(feed, metrics, meter, plan.memory, budget)
+    async def alone() -> phases.Phase:
+        async with life() as one:
+            await phases.burst(feed, metrics, venue, meter, one, 100, 60)  # warm-up, unreported
+            return await phases.isolated(feed, metrics, meter, plan.isolated)
+
+    async def latency() -> tuple[Sample, phases.Phase]:
+        async with life():
+            return await phases.latency(feed, metrics, venue, meter, plan.latency)
+
+    async def burst(n: int, latency_s: float) -> phases.Phase:
+        async with life(latency_s=latency_s) as one:
+            return await phases.burst(feed, metrics, venue, meter, one, n, 900)
+
+    async def limited() -> phases.Phase:
+        await venue.control("/sim/rate_limits", {"get_per_s": 20, "post_per_s": 20})
+        try:
+            async with life(GMO_LIMITS) as one:
+                return await phases.burst(feed, metrics, venue, meter, one, plan.limited, 900)
+        finally:
+            await venue.control("/sim/rate_limits", {"get_per_s": None, "post_per_s": None})
+
+    async def memory() -> phases.Phase:
+        async with life():
+            return await phases.memory(feed, metrics, meter, plan.memory, plan.max_minutes * 60)
+
+    r.alone = await attempt("isolated signals", alone)
+    r.latency = await attempt("latency", latency)
+    r.fast = await attempt("burst at 0 ms", lambda: burst(plan.burst, 0.0))
+    r.slow = await attempt("burst at 50 ms", lambda: burst(plan.burst50, 0.05))
+    r.limited = await attempt("burst under GMO's limits", limited)
+    r.memory = await attempt("memory", memory)
     async with store.transaction() as uow:
-        rows = await uow.fetchone(
+        r.end = await uow.fetchone(
             "SELECT (SELECT count(*) FROM signals) AS signals, (SELECT count(*) FROM orders "
             "WHERE status = 'FILLED') AS filled, (SELECT count(*) FROM orders) AS orders, "
             "(SELECT count(*) FROM equity_points) AS equity_points")
-
-    t = Table()
-    t.section("Latency, XADD → order reaching the venue, one signal at a time")
-    t.row(f"  p50 over {lat_phase.n}{incomplete(lat_phase)}", ms(lat.p50), ms(floors.latency(0.5)),
-          f"×{lat.p50 / floors.latency(0.5):.2f}")
-    t.row("  p99", ms(lat.p99), ms(floors.latency(0.99)), f"×{lat.p99 / floors.latency(0.99):.2f}")
-    t.section("Sustained signals/s, 10 symbols, every rate limit lifted")
-    throughput_rows(t, "venue 0 ms", fast, floors.serial_rate(http), "serial")
-    throughput_rows(t, "venue 50 ms", slow, floors.serial_rate(http50), "serial")
-    t.section(f"Burst of {limited.n} with GMO's limits on both sides (20 POST/s, 20 GET/s)")
-    x = limited.extra
-    t.row(f"  POST /v1/order rate, steady{incomplete(limited)}", f"{x['venue_steady']:.2f}/s",
-          "20/s limit", f"{x['venue_steady'] / 20:.1%} (target ≥ 95%)")
-    t.row("  ERR-5003 seen by our clients / counted by the venue",
-          f"{x['rate_limited']:.0f} / {x['refused']:.0f}", "0", "target 0")
-    t.row("  settled (every fill booked)", f"{x['settled']:.2f}/s", "20/s limit",
-          f"{x['settled'] / 20:.1%}")
-    t.row(f"  {limited.n} signals in {x['seconds']:.1f} s; {cpu(limited)}", "", "", "")
-    t.section("Floors (plain synchronous clients, p50 / p99)")
-    for floor in (xadd, ping, commit, http, http50):
-        t.row(f"  {floor.name}", f"{ms(floor.p50)} / {ms(floor.p99)}")
-    t.section("Store work per signal: transactions, writing ones, statements (= thread hops), "
-              "send leases")
-    store_row(t, f"alone until booked ({alone.n} signals){incomplete(alone)}", alone)
-    store_row(t, "one at a time (latency phase)", lat_phase)
-    store_row(t, "burst, venue 0 ms", fast)
-    store_row(t, "burst, venue 50 ms", slow)
-    t.section("Resident memory (VmRSS of the engine's process)")
-    t.row("  at process start (before anything ran)", f"{rss_cold:.1f} MiB")
-    done = int(mem.extra["done"])
-    growth = (mem.extra["rss_end"] - mem.extra["rss_start"]) / mem.extra["rss_start"]
-    t.row(f"  before the memory phase (after {feed.published - done} signals)",
-          f"{mem.extra['rss_start']:.1f} MiB")
-    t.row(f"  after {done} more signals ({mem.extra['seconds']:.0f} s){incomplete(mem)}",
-          f"{mem.extra['rss_end']:.1f} MiB", "", f"growth {growth:+.1%}")
-    if done < plan.memory:
-        per_k = (mem.extra["rss_end"] - mem.extra["rss_start"]) / max(done, 1) * 1000
-        t.row(f"  NOT {plan.memory}: the {plan.max_minutes:g} min budget ran out "
-              f"(estimated {expected / 60:.0f} min at the 0 ms settled rate)", "", "", "")
-        t.row(f"  extrapolated linearly to {plan.memory} signals "
-              f"({per_k:+.3f} MiB per 1,000)",
-              f"{mem.extra['rss_start'] + per_k * plan.memory / 1000:.1f} MiB", "",
-              f"growth {per_k * plan.memory / 1000 / mem.extra['rss_start']:+.1%}")
-    previous = (0, 0.0)
-    for count, seconds, rss in mem.samples:
-        rate = (count - previous[0]) / max(seconds - previous[1], 1e-9)
-        t.row(f"    {count} booked after {seconds:.0f} s ({rate:.0f}/s in this stretch)",
-              f"{rss:.1f} MiB")
-        previous = (count, seconds)
-    assert rows is not None
-    t.section(f"At the end: {feed.published} signals published; stored {rows['signals']} "
-              f"signals, {rows['orders']} orders ({rows['filled']} filled), "
-              f"{rows['equity_points']} equity points; decided {dict(metrics.decided)}")
-    print(t.render())
-    print(LEGEND)
+    print(report(r, feed.published, dict(metrics.decided)))
 
 
 async def profile_burst(settings: Settings, store: PostgresStore, metrics: CountingMetrics,
