@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from tests.integration.campaign.audit import OUT_OF_ORDER, check_books
-from tests.integration.campaign.books import read_books, venue_time
+from tests.integration.campaign.books import Row, read_books, venue_time
 from tests.integration.campaign.processes import SimProcess, WorkerProcess, worker_env
 from tests.integration.campaign.progress import settled, wait_until
 from tests.integration.campaign.scenario import GROUP, PRICES, STREAM, publish
@@ -64,7 +64,7 @@ def unsettled_orders(database_url: str) -> dict[str, int]:
     return dict(rows)
 
 
-def running_peak(fills: list[dict], symbol: str) -> Decimal:
+def running_peak(fills: list[Row], symbol: str) -> Decimal:
     """The largest long position the venue ever held on ``symbol``, fill after fill."""
     position = peak = Decimal(0)
     for fill in sorted((f for f in fills if f["symbol"] == symbol),
@@ -98,7 +98,7 @@ def test_three_workers_share_a_burst_and_survive_losing_one(
         published = burst(client, rng)
 
         # w1 dies holding entries it read, in the middle of resolving an order it sent.
-        wait_until(lambda: pending_of(client, "w1") and "order send ambiguous" in doomed.output(),
+        wait_until(lambda: bool(pending_of(client, "w1")) and "order send ambiguous" in doomed.output(),
                    within=60, what="w1 holding entries, with an unclear send", worker=doomed)
         held = pending_of(client, "w1")
         doomed.kill()
