@@ -70,7 +70,7 @@ class Campaign:
         self.prices = dict(PRICES)
         self.tally: Counter[str] = Counter()
         self.maintenance_left = 0
-        self.logs: list[WorkerProcess] = []
+        self.logs: list[WorkerProcess] = []  # every life, for its log and its clean-up
 
     def publish(self, count: int) -> None:
         for _ in range(min(count, SIGNALS - len(self.published))):
@@ -170,8 +170,8 @@ def test_crash_campaign_with_real_processes(home: Path, own_redis: OwnRedis,
     started = time.monotonic()
     rng = random.Random(SEED)
     sim = SimProcess(home, PRICES)
+    campaign = Campaign(rng, home, sim, own_redis, own_postgres)
     try:
-        campaign = Campaign(rng, home, sim, own_redis, own_postgres)
         campaign.publish(30)
         restarts = {KILLS // 3: ("Redis", own_redis.restart),
                     2 * KILLS // 3: ("PostgreSQL", own_postgres.restart)}
@@ -181,6 +181,9 @@ def test_crash_campaign_with_real_processes(home: Path, own_redis: OwnRedis,
         books = read_books(own_postgres.url, campaign.client, STREAM, GROUP,
                            sim.get("/sim/orders"), sim.get("/sim/fills"))
     finally:
+        for worker in campaign.logs:  # a failed check must not leave a worker running
+            if worker.alive():
+                worker.kill()
         sim.stop()
     print("campaign:", dict(campaign.tally))
     errors = Counter(e.get("event") for w in campaign.logs for e in w.errors())
