@@ -67,6 +67,10 @@ class FillRepository(Protocol):
 
     async def for_order(self, client_order_id: str) -> Sequence[Fill]: ...
 
+    async def for_symbol(self, exchange: str, symbol: str) -> Sequence[Fill]:
+        """Every fill of the symbol, in the order they were stored."""
+        ...
+
 
 class PositionRepository(Protocol):
     async def get(self, exchange: str, symbol: str) -> Position:

@@ -158,3 +158,9 @@ class MemoryFillRepository(Repository):
         committed = [self._t.fills[e][0] for e in self._t.fills_by_order.get(client_order_id, ())]
         mine = [f for f, cid in self._c.fills.values() if cid == client_order_id]
         return sorted(committed + mine, key=lambda f: f.timestamp)  # stable: ties keep order
+
+    async def for_symbol(self, exchange: str, symbol: str) -> Sequence[Fill]:
+        """Every fill of the symbol, in the order they were stored."""
+        await self._begin()
+        stored = [f for f, _ in self._t.fills.values()] + [f for f, _ in self._c.fills.values()]
+        return [f for f in stored if f.exchange == exchange and f.symbol == symbol]

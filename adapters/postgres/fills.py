@@ -34,6 +34,11 @@ SELECT_FILLS = (
     "ORDER BY e.timestamp, e.id"
 )
 
+SELECT_SYMBOL_FILLS = (
+    f"SELECT {', '.join('e.' + f for f in _FILL_FIELDS)} FROM executions e "
+    "WHERE e.exchange = %s AND e.symbol = %s ORDER BY e.id"
+)
+
 
 def fill_params(fill: Fill, client_order_id: str) -> dict[str, Any]:
     return {
@@ -87,4 +92,9 @@ class PostgresFillRepository:
     async def for_order(self, client_order_id: str) -> Sequence[Fill]:
         """The order's fills by time (ties in insertion order)."""
         rows = await self._uow.fetchall(SELECT_FILLS, (client_order_id,))
+        return [fill_from_row(r) for r in rows]
+
+    async def for_symbol(self, exchange: str, symbol: str) -> Sequence[Fill]:
+        """Every fill of the symbol, in the order they were stored."""
+        rows = await self._uow.fetchall(SELECT_SYMBOL_FILLS, (exchange, symbol))
         return [fill_from_row(r) for r in rows]

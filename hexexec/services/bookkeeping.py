@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from hexexec.domain.accounting import apply_fill, order_fill_summary
+from hexexec.domain.accounting import Position, apply_fill, order_fill_summary
 from hexexec.domain.equity import EquityPoint, equity
 from hexexec.domain.fills import Fill
 from hexexec.domain.order_status import can_transition, status_from_venue
@@ -87,9 +87,24 @@ async def _book_fills(
 ) -> None:
     first = added[0]  # all of one symbol
     position = await uow.positions.get(first.exchange, first.symbol)
-    for fill in added:
+    late = position.updated_at is not None and added[0].timestamp <= position.updated_at
+    if late:
+        # A fill older than one already booked (found late: a lost reply, a restart, an order
+        # adopted after others filled). Average-cost PnL depends on the order, so the position is
+        # rebuilt from all the symbol's fills in the venue's order; only the new fills' round
+        # trips are added (the earlier ones stay as recorded).
+        new = {f.execution_id for f in added}
+        every = sorted(await uow.fills.for_symbol(first.exchange, first.symbol), key=booking_order)
+        replay, position = every, Position(first.exchange, first.symbol)
+        log.info("fill booked late: position rebuilt in the venue's order",
+                 extra={"symbol": first.symbol, "fills": len(every)})
+    else:
+        new, replay = None, added
+    for fill in replay:
         effect = apply_fill(position, fill)
         position = effect.position
+        if new is not None and fill.execution_id not in new:
+            continue
         if fill.loss_gain is not None and fill.loss_gain != effect.realized_gross:
             log.warning("realized PnL differs from the venue's lossGain", extra={
                 "execution_id": fill.execution_id, "ours": str(effect.realized_gross),
