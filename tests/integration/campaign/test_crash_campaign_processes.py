@@ -196,4 +196,4 @@ def test_crash_campaign_with_real_processes(home: Path, own_redis: OwnRedis,
     assert errors["illegal transition refused"] == 0
     print(f"process crash campaign seed {SEED}: {time.monotonic() - started:.0f} s")
     if out_of_order:
-        pytest.xfail(OUT_OF_ORDER + "; ".join(out_of_order))
+        pytest.fail(OUT_OF_ORDER + "; ".join(out_of_order))

@@ -131,4 +131,4 @@ def test_three_workers_share_a_burst_and_survive_losing_one(
     entries = {s: sum(1 for o in books.orders if o["symbol"] == s) for s in PRICES}
     print("orders per symbol:", entries, f"{time.monotonic() - started:.0f} s")
     if out_of_order:
-        pytest.xfail(OUT_OF_ORDER + "; ".join(out_of_order))
+        pytest.fail(OUT_OF_ORDER + "; ".join(out_of_order))
