@@ -38,6 +38,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -117,7 +118,7 @@ async def run(plan: Plan, redis_url: str, database_url: str, profile: str | None
             async with PostgresStore.open(database_url, schema=schema,
                                           max_size=settings.db_pool_size) as store:
                 feed = phases.Feed(client, stream, PRICES, SIZES)
-                meter = phases.Meter(counter, venue)
+                meter = phases.Meter(counter, venue, partial(equity_points, store))
                 if profile:
                     await profile_burst(settings, store, metrics, feed, meter, venue, plan,
                                         profile)
@@ -128,6 +129,13 @@ async def run(plan: Plan, redis_url: str, database_url: str, profile: str | None
         client.delete(stream, f"{stream}:dlq", f"{stream}:floor")
         client.close()
         await trio.to_thread.run_sync(drop_schema, database_url, schema)
+
+
+async def equity_points(store: PostgresStore) -> int:
+    """The history decide and every fill booking read in full (see the report)."""
+    async with store.transaction() as uow:
+        row = await uow.fetchone("SELECT count(*) AS n FROM equity_points")
+    return int(row["n"]) if row else 0
 
 
 def say(text: str) -> None:

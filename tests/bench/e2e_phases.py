@@ -8,10 +8,9 @@ share).
 
 from __future__ import annotations
 
-import math
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -72,12 +71,15 @@ class Phase:
 
 
 class Meter:
-    """Store counts and CPU of both processes between ``start`` and ``stop``."""
+    """Store counts and CPU of both processes between ``start`` and ``stop``; ``history``
+    (optional) tells how much history the engine re-reads (equity points), noted at start."""
 
-    def __init__(self, counter: StoreCounter, venue: VenueProcess) -> None:
-        self.counter, self.venue = counter, venue
+    def __init__(self, counter: StoreCounter, venue: VenueProcess,
+                 history: Callable[[], Awaitable[int]] | None = None) -> None:
+        self.counter, self.venue, self.history = counter, venue, history
 
     async def start(self) -> None:
+        self.points = await self.history() if self.history is not None else -1
         self.store0 = self.counter.snapshot()
         self.cpu0, self.vcpu0, self.t0 = cpu_seconds(), await self.venue.cpu_s(), monotonic()
 
@@ -87,6 +89,7 @@ class Meter:
                             for a, b in zip(self.store0, self.counter.snapshot(), strict=True))
         phase.engine_cpu = (cpu_seconds() - self.cpu0) / wall
         phase.venue_cpu = (await self.venue.cpu_s() - self.vcpu0) / wall
+        phase.extra["points_at_start"] = self.points
         return phase
 
 
@@ -165,7 +168,7 @@ async def burst(feed: Feed, metrics: CountingMetrics, venue: VenueProcess, meter
     settled = monotonic()
     phase = await meter.stop(Phase(n, complete=complete))
     _, arrived, refused = await venue.arrivals(before)
-    phase.extra = {
+    phase.extra.update({
         "venue_steady": steady_rate(arrived),
         "venue_all": len(arrived) / (arrived[-1] - t0) if arrived else 0.0,
         "settled": (filled(metrics) - filled0) / (settled - t0),
@@ -173,40 +176,39 @@ async def burst(feed: Feed, metrics: CountingMetrics, venue: VenueProcess, meter
         "refused": refused - refused0,
         "arrived": len(arrived),
         "seconds": settled - t0,
-    }
+    })
     return phase
 
 
 async def memory(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int,
                  budget_s: float) -> Phase:
-    """``n`` signals fed with a bounded backlog (500 more whenever fewer than 1,000 wait, as a
+    """``n`` signals fed with a bounded backlog (250 more whenever fewer than 500 wait, as a
     live stream would), or as many as fit in ``budget_s``. extra: rss_start, rss_end (MiB),
-    done, seconds; samples: (signals booked, seconds, RSS MiB) every tenth of ``n``."""
+    done, seconds; samples: (signals booked, seconds, RSS MiB) every tenth of the budget."""
     await meter.start()
     start, t0 = filled(metrics), monotonic()
     rss_start = rss_mib()
     samples: list[tuple[int, float, float]] = []
-    every = max(100, n // 10)
     done = 0
 
     async def sample() -> None:
-        for mark in range(every, n + 1, every):
-            await metrics.until(partial(at_least, metrics, "FILLED", start + mark), math.inf)
-            samples.append((mark, monotonic() - t0, rss_mib()))
-            print(f"  memory: {mark} signals booked in {samples[-1][1]:.0f} s, "
+        while True:
+            await trio.sleep(max(5.0, budget_s / 10))
+            samples.append((filled(metrics) - start, monotonic() - t0, rss_mib()))
+            print(f"  memory: {samples[-1][0]} signals booked in {samples[-1][1]:.0f} s, "
                   f"RSS {samples[-1][2]:.1f} MiB", file=sys.stderr, flush=True)
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(sample)
         while done < n and monotonic() - t0 < budget_s:
-            await metrics.until(partial(at_least, metrics, "FILLED", start + done - 1000), 60)
-            chunk = min(500, n - done)
+            await metrics.until(partial(at_least, metrics, "FILLED", start + done - 250), 60)
+            chunk = min(250, n - done)
             await trio.to_thread.run_sync(feed.add_many, chunk)
             done += chunk
-        complete = await all_filled(feed, metrics, 120)
+        complete = await all_filled(feed, metrics, 300)
         nursery.cancel_scope.cancel()
     phase = await meter.stop(Phase(done, complete=complete))
-    phase.extra = {"rss_start": rss_start, "rss_end": rss_mib(), "done": done,
-                   "seconds": monotonic() - t0}
-    phase.samples = samples
+    phase.extra.update({"rss_start": rss_start, "rss_end": rss_mib(), "done": done,
+                        "seconds": monotonic() - t0})
+    phase.samples = [*samples, (filled(metrics) - start, monotonic() - t0, phase.extra["rss_end"])]
     return phase

@@ -94,6 +94,11 @@ def cpu(phase: Phase) -> str:
     return f"engine CPU {phase.engine_cpu:.0%}, venue CPU {phase.venue_cpu:.0%} of one core"
 
 
+def history(phase: Phase) -> str:
+    points = phase.extra.get("points_at_start", -1)
+    return "" if points < 0 else f"; {points:.0f} equity points stored at the start"
+
+
 def failed(t: Table) -> None:
     t.note("  not measured: the phase failed (see below)")
 
@@ -117,7 +122,7 @@ def throughput_rows(t: Table, label: str, phase: Phase | None, floor_rate: float
           f"{floor_rate:.0f}/s serial", f"×{x['venue_steady'] / floor_rate:.2f}")
     t.row(f"  {label}: settled (every fill booked)", f"{x['settled']:.0f}/s",
           f"{floor_rate:.0f}/s", f"×{x['settled'] / floor_rate:.2f}")
-    t.note(f"  {label}: {phase.n} signals in {x['seconds']:.1f} s; {cpu(phase)}")
+    t.note(f"  {label}: {phase.n} signals in {x['seconds']:.1f} s; {cpu(phase)}{history(phase)}")
 
 
 def limited_rows(t: Table, phase: Phase | None) -> None:
@@ -131,7 +136,7 @@ def limited_rows(t: Table, phase: Phase | None) -> None:
           f"{x['rate_limited']:.0f} / {x['refused']:.0f}", "0", "target 0")
     t.row("  settled (every fill booked)", f"{x['settled']:.2f}/s", "20/s limit",
           f"{x['settled'] / 20:.1%}")
-    t.note(f"  {phase.n} signals in {x['seconds']:.1f} s; {cpu(phase)}")
+    t.note(f"  {phase.n} signals in {x['seconds']:.1f} s; {cpu(phase)}{history(phase)}")
 
 
 def store_row(t: Table, label: str, phase: Phase | None) -> None:
@@ -159,15 +164,17 @@ def memory_rows(t: Table, r: Results, published: int) -> None:
         per_k = (x["rss_end"] - x["rss_start"]) / max(done, 1) * 1000
         t.note(f"  NOT {r.memory_goal} signals: the {r.max_minutes:g} min budget ran out at "
                f"{done} (the rate falls as the store grows: see the stretches below)")
+        t.note("  (a linear extrapolation: the stretches below show whether growth slows)")
         t.row(f"  extrapolated linearly to {r.memory_goal} ({per_k:+.3f} MiB per 1,000)",
               f"{x['rss_start'] + per_k * r.memory_goal / 1000:.1f} MiB", "",
               f"growth {per_k * r.memory_goal / 1000 / x['rss_start']:+.1%}")
     previous = (0, 0.0)
     for count, seconds, rss in mem.samples:
         rate = (count - previous[0]) / max(seconds - previous[1], 1e-9)
-        t.row(f"    {count} booked after {seconds:.0f} s ({rate:.0f}/s in this stretch)",
+        t.row(f"    {count} booked after {seconds:.0f} s ({rate:.1f}/s in this stretch)",
               f"{rss:.1f} MiB")
         previous = (count, seconds)
+    t.note(f"  {history(mem)[2:]}")
 
 
 def report(r: Results, published: int, decided: dict[str, int]) -> str:
