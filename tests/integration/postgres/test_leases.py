@@ -30,14 +30,21 @@ async def test_a_lease_dies_with_its_holders_session(database_url, pg_schema):
                     pass
             assert blocked.cancelled_caught
             # The holder's process "dies": its session ends, and with it the lock.
-            await trio.to_thread.run_sync(_terminate_lease_sessions, database_url)
+            await trio.to_thread.run_sync(_terminate_lease_sessions, database_url, pg_schema,
+                                          "send:gmo:BTC_JPY")
             with trio.fail_after(10):
                 async with b.lease("send:gmo:BTC_JPY"):
                     pass
             nursery.cancel_scope.cancel()
 
 
-def _terminate_lease_sessions(database_url: str) -> None:
+def _terminate_lease_sessions(database_url: str, schema: str, name: str) -> None:
+    """End only the sessions holding this test's lease (other tests' sessions are left alone)."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_locks"
-                     " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()")
+        done = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks"
+            " WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+            " AND classid::bigint = (hashtext('hexexec-lease:' || %s)::bigint & 4294967295)"
+            " AND objid::bigint = (hashtext(%s)::bigint & 4294967295)",
+            (schema, name)).fetchall()
+        assert done, "the lease's session was not found"
