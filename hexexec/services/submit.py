@@ -66,12 +66,12 @@ async def _run_lane(
             # The symbol's lease spans the send and any resolution: no other worker has a
             # look-alike order of this symbol in flight while the venue is searched.
             async with engine.store.lease(engine.send_lease(symbol)):
-                order = await submit_order(engine, client_order_id)
+                order = await submit_order(engine, client_order_id, symbol)
             if order is not None and order.order_id is not None:
                 await to_monitor.send(OrderTicket(order.client_order_id, order.symbol))
 
 
-async def submit_order(engine: Engine, client_order_id: str) -> Order | None:
+async def submit_order(engine: Engine, client_order_id: str, symbol: str) -> Order | None:
     """Send one PENDING order; returns it as it ended up, or None if it was not ours to send.
 
     Maintenance or a rate limit means "not taken, come back later": the order goes back to
@@ -79,7 +79,7 @@ async def submit_order(engine: Engine, client_order_id: str) -> Order | None:
     """
     backoff = Backoff(max_s=engine.options.backoff_max_s)
     while True:
-        order = await _claim(engine, client_order_id)
+        order = await _claim(engine, client_order_id, symbol)
         if order is None or order.status is not OrderStatus.SUBMITTING:
             return order
         sent = trio.current_time()
@@ -111,16 +111,12 @@ async def submit_order(engine: Engine, client_order_id: str) -> Order | None:
         return await _update(engine, order, OrderStatus.NEW, order_id=venue_id)
 
 
-async def _claim(engine: Engine, client_order_id: str) -> Order | None:
+async def _claim(engine: Engine, client_order_id: str, symbol: str) -> Order | None:
     """PENDING → SUBMITTING (committed before the send), or EXPIRED if too old to trade.
 
     Under the symbol lock, so of several tasks or workers handed the same order only one sends it.
     """
-    async with engine.store.transaction() as uow:
-        peek = await uow.orders.get(client_order_id)
-    if peek is None or peek.status is not OrderStatus.PENDING:
-        return peek
-    async with engine.store.transaction(lock=engine.symbol_lock(peek.symbol)) as uow:
+    async with engine.store.transaction(lock=engine.symbol_lock(symbol)) as uow:
         order = await uow.orders.get(client_order_id)
         if order is None or order.status is not OrderStatus.PENDING:
             return order
