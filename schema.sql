@@ -3,7 +3,7 @@
 -- Applied at every start, inside one transaction that holds an advisory lock (see
 -- adapters/postgres/schema.py), so running it twice, or from several workers at once, is harmless.
 -- Each version is one guarded block below that runs only when `schema_version` says the database
--- is older; a later change appends a block for version 2 that migrates what version 1 left.
+-- is older; each later version appends a block that migrates what the one before it left.
 --
 -- Version 1 starts from the seed's three tables exactly as the seed wrote them (created here when
 -- missing) and then changes them: a fresh database and a seed-era database with rows in it take
@@ -339,3 +339,34 @@ VALUES (1, 'seed tables adapted (DESIGN §7); signals, risk decisions, trading s
            'closed trips, event log');
 END
 $version_1$;
+
+-- ---------------------------------------------------------------- version 2: the equity staircase
+-- The drawdown rule needs the highest equity of a sliding window on every decision and booking.
+-- A point is `superseded` once a later point is at least as high: it can never be the peak of any
+-- window that a later instant starts (the later, higher point is in every such window too). The
+-- points left form a staircase that falls with time, so a window's peak is simply its earliest
+-- unsuperseded point: one index probe, however many points are stored (a max over the window cost
+-- 25 ms at 10,000 points, 270 ms at 100,000). Writers keep the staircase under one advisory lock
+-- (adapters/postgres/risk.py). Every point stays in the table for reports.
+DO $version_2$
+BEGIN
+IF (SELECT coalesce(max(version), 0) FROM schema_version) >= 2 THEN
+    RETURN;
+END IF;
+
+ALTER TABLE equity_points ADD COLUMN IF NOT EXISTS superseded boolean NOT NULL DEFAULT false;
+-- Points already stored: superseded when a later one (by time, then by id) is at least as high.
+UPDATE equity_points AS p SET superseded = true
+FROM (
+    SELECT id, max(equity) OVER (ORDER BY at, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+           AS later_peak
+    FROM equity_points
+) AS later
+WHERE later.id = p.id AND later.later_peak >= p.equity;
+CREATE INDEX IF NOT EXISTS idx_equity_staircase_at ON equity_points(at) WHERE NOT superseded;
+CREATE INDEX IF NOT EXISTS idx_equity_staircase_equity ON equity_points(equity) WHERE NOT superseded;
+
+INSERT INTO schema_version (version, description)
+VALUES (2, 'equity_points.superseded: the staircase of window peaks');
+END
+$version_2$;

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from hexexec.domain.accounting import ClosedTrip, Position
@@ -97,10 +98,16 @@ class RiskRepository(Protocol):
         """Points at or after ``since``, oldest first."""
         ...
 
+    async def peak_equity(self, since: datetime) -> Decimal | None:
+        """The highest equity of the points at or after ``since``; None when there is none.
+        Asked on every decision and booking, so its cost must not grow with the points stored."""
+        ...
+
     async def add_trip(self, trip: ClosedTrip) -> None: ...
 
-    async def trips(self, since: datetime) -> Sequence[ClosedTrip]:
-        """Round trips closed at or after ``since``, newest first."""
+    async def trips(self, since: datetime, limit: int | None = None) -> Sequence[ClosedTrip]:
+        """Round trips closed at or after ``since``, newest first; the latest ``limit`` of them
+        when a limit is given."""
         ...
 
 

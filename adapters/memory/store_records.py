@@ -11,6 +11,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
 from adapters.memory.rows import normalized
 from adapters.memory.store_tables import IntegrityError, Repository
@@ -103,14 +104,18 @@ class MemoryRiskRepository(_Repository):
         mine = [p for p in self._c.equity if p.at >= since]
         return sorted([*self._t.equity[start:], *mine], key=lambda p: p.at)
 
+    async def peak_equity(self, since: datetime) -> Decimal | None:
+        """The highest equity at or after ``since`` (a scan: this store is for tests and demos)."""
+        return max((p.equity for p in await self.equity_points(since)), default=None)
+
     async def add_trip(self, trip: ClosedTrip) -> None:
         await self._begin()
         self._c.trips.append(normalized(trip))
 
-    async def trips(self, since: datetime) -> Sequence[ClosedTrip]:
+    async def trips(self, since: datetime, limit: int | None = None) -> Sequence[ClosedTrip]:
         """Trips closed at or after ``since``, newest first (ties: the latest stored first)."""
         await self._begin()
         start = bisect.bisect_left(self._t.trips, since, key=lambda t: t.closed_at)
         mine = [t for t in self._c.trips if t.closed_at >= since]
         oldest_first = sorted([*self._t.trips[start:], *mine], key=lambda t: t.closed_at)
-        return oldest_first[::-1]
+        return oldest_first[::-1][:limit]

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
+
+import psycopg
 
 from adapters.postgres.adaptation import utc, utc_or_none
 from hexexec.domain.accounting import ClosedTrip
@@ -27,6 +30,21 @@ SET_STATE = (
     "set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at, resumed_at = EXCLUDED.resumed_at"
 )
 TRIP_FIELDS = "exchange, symbol, pnl, opened_at, closed_at"
+# The equity staircase: a point is superseded once a point at the same time or later is at least
+# as high. Every window's peak is then its earliest unsuperseded point.
+STAIRCASE_LOCK = ("SELECT pg_advisory_xact_lock(hashtext('hexexec:' || current_schema()), "
+                  "hashtext('(equity staircase)'))")
+SUPERSEDE_EARLIER = (
+    "UPDATE equity_points SET superseded = true "
+    "WHERE NOT superseded AND equity <= %(equity)s AND at <= %(at)s"
+)
+INSERT_POINT = (
+    "INSERT INTO equity_points (at, equity, superseded) VALUES (%(at)s, %(equity)s, EXISTS ("
+    "SELECT 1 FROM equity_points WHERE NOT superseded AND at >= %(at)s AND equity >= %(equity)s))"
+)
+PEAK_SINCE = (
+    "SELECT equity FROM equity_points WHERE NOT superseded AND at >= %s ORDER BY at, id LIMIT 1"
+)
 
 
 def state_from_row(row: dict[str, Any]) -> RiskState:
@@ -59,8 +77,24 @@ class PostgresRiskRepository:
         })
 
     async def add_equity_point(self, point: EquityPoint) -> None:
-        query = "INSERT INTO equity_points (at, equity) VALUES (%s, %s)"
-        await self._uow.execute(query, (point.at, point.equity))
+        """Store the point and keep the staircase (schema.sql, version 2) in one hop."""
+        params = {"at": point.at, "equity": point.equity}
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            with conn.cursor() as cur:
+                # Serialized, so every writer sees the points written before it: two concurrent
+                # writers could otherwise each keep a point the other's makes superseded.
+                cur.execute(STAIRCASE_LOCK)
+                cur.execute(SUPERSEDE_EARLIER, params)
+                cur.execute(INSERT_POINT, params)
+
+        await self._uow.run(work)
+
+    async def peak_equity(self, since: datetime) -> Decimal | None:
+        """The highest equity at or after ``since``: the earliest unsuperseded point from then
+        (the staircase falls with time), found by one index probe."""
+        row = await self._uow.fetchone(PEAK_SINCE, (since,))
+        return None if row is None else cast(Decimal, row["equity"])
 
     async def equity_points(self, since: datetime) -> Sequence[EquityPoint]:
         """Points at or after ``since``, oldest first (ties in insertion order)."""
@@ -73,13 +107,13 @@ class PostgresRiskRepository:
         params = (trip.exchange, trip.symbol, trip.pnl, trip.opened_at, trip.closed_at)
         await self._uow.execute(query, params)
 
-    async def trips(self, since: datetime) -> Sequence[ClosedTrip]:
+    async def trips(self, since: datetime, limit: int | None = None) -> Sequence[ClosedTrip]:
         """Round trips closed at or after ``since``, newest first (ties: latest stored first)."""
         query = (
             f"SELECT {TRIP_FIELDS} FROM closed_trips WHERE closed_at >= %s "
-            "ORDER BY closed_at DESC, id DESC"
+            "ORDER BY closed_at DESC, id DESC LIMIT %s"
         )
-        rows = await self._uow.fetchall(query, (since,))
+        rows = await self._uow.fetchall(query, (since, limit))
         return [
             ClosedTrip(r["exchange"], r["symbol"], r["pnl"], utc_or_none(r["opened_at"]),
                        utc(r["closed_at"]))

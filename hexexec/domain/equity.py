@@ -31,8 +31,13 @@ def equity(
 
 def drawdown_pct(points: Iterable[EquityPoint], current: Decimal) -> Decimal:
     """(peak − current) / peak × 100 over the given points plus the current equity; 0 at a peak."""
-    peak = max((p.equity for p in points), default=current)
-    peak = max(peak, current)
+    return drawdown_from_peak(max((p.equity for p in points), default=None), current)
+
+
+def drawdown_from_peak(recorded_peak: Decimal | None, current: Decimal) -> Decimal:
+    """(peak − current) / peak × 100, the peak being the highest of the recorded peak (None when
+    nothing was recorded) and the current equity; 0 at a peak."""
+    peak = current if recorded_peak is None else max(recorded_peak, current)
     if peak <= 0:
         return Decimal("100") if current < peak else ZERO
     return (peak - current) / peak * 100

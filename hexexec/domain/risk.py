@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from hexexec.domain.accounting import ClosedTrip, Position
-from hexexec.domain.equity import EquityPoint, drawdown_pct
+from hexexec.domain.equity import drawdown_from_peak
 from hexexec.domain.orders import OrderIntent, SettleType
 from hexexec.domain.signal import OrderType
 from hexexec.domain.trading_state import RiskState, TradingState
@@ -52,14 +52,17 @@ class RiskContext:
     ``open_opposite_entry_size`` is the same for entries the other way: while any is open, a new
     entry is refused (a long and a short entry filling together would leave the venue holding both
     sides while our net book says flat).
-    ``trips`` are closed round trips across all symbols since the last resume, newest first.
+    ``peak_equity`` is the highest equity recorded in the drawdown window (see
+    :func:`drawdown_window_start`), None when none was recorded. ``trips`` are the latest closed
+    round trips across all symbols since the last resume, newest first: at least
+    ``max_consecutive_losses`` of them when there are that many.
     """
 
     now: datetime
     state: RiskState
     position: Position
     open_entry_size: Decimal
-    equity_points: Sequence[EquityPoint]
+    peak_equity: Decimal | None
     current_equity: Decimal
     trips: Sequence[ClosedTrip]
     orders_last_minute: int
@@ -105,16 +108,21 @@ def check_max_position(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits
     return RuleResult("max_position", ok, f"projected {projected} vs limit {limit}", inputs)
 
 
+def drawdown_window_start(now: datetime, limits: RiskLimits, state: RiskState) -> datetime:
+    """Equity recorded at or after this instant counts towards the drawdown peak: the window,
+    cut at the last resume (a resume starts from the equity of that moment)."""
+    return max(now - limits.drawdown_window, state.resumed_at)
+
+
 def check_drawdown(ctx: RiskContext, limits: RiskLimits) -> RuleResult:
-    since = max(ctx.now - limits.drawdown_window, ctx.state.resumed_at)
-    points = [p for p in ctx.equity_points if p.at >= since]
-    dd = drawdown_pct(points, ctx.current_equity)
+    dd = drawdown_from_peak(ctx.peak_equity, ctx.current_equity)
+    peak = ctx.current_equity if ctx.peak_equity is None else max(ctx.peak_equity, ctx.current_equity)
     inputs = {
         "drawdown_pct": _s(round(dd, 6)),
         "limit_pct": _s(limits.max_drawdown_pct),
         "equity": _s(ctx.current_equity),
-        "peak": _s(max((p.equity for p in points), default=ctx.current_equity)),
-        "since": since.isoformat(),
+        "peak": _s(peak),
+        "since": drawdown_window_start(ctx.now, limits, ctx.state).isoformat(),
     }
     ok = dd < limits.max_drawdown_pct
     return RuleResult("max_drawdown", ok, f"drawdown {round(dd, 4)}%", inputs)
@@ -184,15 +192,14 @@ def check_price_band(
 
 def drawdown_breaker(
     state: RiskState,
-    points: Sequence[EquityPoint],
+    peak_equity: Decimal | None,
     current_equity: Decimal,
     limits: RiskLimits,
     now: datetime,
 ) -> RiskState | None:
-    """The tripped state when the drawdown limit is reached (checked after fills), else None."""
-    since = max(now - limits.drawdown_window, state.resumed_at)
-    window = [p for p in points if p.at >= since]
-    dd = drawdown_pct(window, current_equity)
+    """The tripped state when the drawdown limit is reached (checked after fills), else None.
+    ``peak_equity`` is the highest recorded in the window, as for :class:`RiskContext`."""
+    dd = drawdown_from_peak(peak_equity, current_equity)
     if dd < limits.max_drawdown_pct:
         return None
     tripped = state.tripped(TradingState.REDUCING, f"max_drawdown: drawdown {round(dd, 4)}%", now)

@@ -18,7 +18,7 @@ from hexexec.domain.equity import EquityPoint, equity
 from hexexec.domain.fills import Fill
 from hexexec.domain.order_status import can_transition, status_from_venue
 from hexexec.domain.orders import Order
-from hexexec.domain.risk import drawdown_breaker
+from hexexec.domain.risk import drawdown_breaker, drawdown_window_start
 from hexexec.domain.venue import VenueOrder
 from hexexec.services.engine import Engine
 from ports.store import UnitOfWork
@@ -117,9 +117,9 @@ async def _book_fills(
     prices = {**marks, first.symbol: marks.get(first.symbol, added[-1].price)}
     current = equity(limits.base_equity, await uow.positions.all(), prices)
     state = await uow.risk.state()
-    points = await uow.risk.equity_points(max(now - limits.drawdown_window, state.resumed_at))
+    peak = await uow.risk.peak_equity(drawdown_window_start(now, limits, state))
     await uow.risk.add_equity_point(EquityPoint(now, current))
-    tripped = drawdown_breaker(state, points, current, limits, now)
+    tripped = drawdown_breaker(state, peak, current, limits, now)
     if tripped is not None:
         await uow.risk.set_state(tripped)
         log.warning("breaker tripped", extra={"state": tripped.state.value, "reason": tripped.reason})

@@ -21,7 +21,7 @@ from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.orders import Order, OrderIntent, SettleType, client_order_id_for
 from hexexec.domain.planning import plan_order
 from hexexec.domain.records import DecisionRecord, SignalRecord, SignalStatus
-from hexexec.domain.risk import RiskContext, RuleResult, evaluate
+from hexexec.domain.risk import RiskContext, RuleResult, drawdown_window_start, evaluate
 from hexexec.domain.signal import InboundMessage, Signal
 from hexexec.domain.signal_parsing import InvalidSignal, parse_signal
 from hexexec.services.engine import Engine
@@ -161,10 +161,9 @@ async def _judge(
         state=state,
         position=position,
         open_entry_size=open_entry,
-        equity_points=await uow.risk.equity_points(
-            max(now - limits.drawdown_window, state.resumed_at)),
+        peak_equity=await uow.risk.peak_equity(drawdown_window_start(now, limits, state)),
         current_equity=equity(limits.base_equity, await uow.positions.all(), marks),
-        trips=await uow.risk.trips(state.resumed_at),
+        trips=await uow.risk.trips(state.resumed_at, limit=limits.max_consecutive_losses),
         orders_last_minute=await uow.orders.count_created_since(
             signal.exchange, now - timedelta(minutes=1)),
         market_price=marks.get(signal.symbol),

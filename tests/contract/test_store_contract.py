@@ -7,6 +7,7 @@ round trips of Decimals, aware UTC datetimes and raw bytes; and the named lock.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta, timezone
@@ -333,6 +334,58 @@ async def test_equity_oldest_first_and_trips_newest_first_since_inclusive(store:
         assert list(await uow.risk.equity_points(b.at(10))) == [points[2], points[0], points[3]]
         assert list(await uow.risk.trips(b.at(10))) == [trips[1], trips[0]]
         assert list(await uow.risk.trips(b.at(31))) == []
+        assert list(await uow.risk.trips(b.at(0), limit=2)) == [trips[1], trips[0]]
+        assert list(await uow.risk.trips(b.at(0), limit=0)) == []
+
+
+async def test_peak_equity_is_the_highest_point_since(store: Store) -> None:
+    """Points arrive out of time order, in several transactions, with ties in time and value;
+    after each one the peak of every window equals the max over the points it holds."""
+    base = [0.0]
+
+    async def check(steps: list[tuple[int, int]]) -> None:
+        base[0] += 10_000  # each example in later time than the last: earlier points never count
+        stored: list[EquityPoint] = []
+        for second, value in steps:
+            point = EquityPoint(b.at(base[0] + second), Decimal(value) / 4)
+            async with store.transaction() as uow:
+                await uow.risk.add_equity_point(point)
+            stored.append(point)
+            async with store.transaction() as uow:
+                for since in range(-1, 22, 3):
+                    expected = max((p.equity for p in stored if p.at >= b.at(base[0] + since)),
+                                   default=None)
+                    assert await uow.risk.peak_equity(b.at(base[0] + since)) == expected
+
+    step = st.tuples(st.integers(0, 20), st.integers(-40, 40))
+    await _for_examples(check, steps=st.lists(step, min_size=1, max_size=25))
+
+
+async def test_peak_equity_with_concurrent_writers(store: Store) -> None:
+    """Writers racing (as bookings of different symbols do) keep every window's peak exact."""
+    rng = random.Random(20261206)
+    start = 10**8
+    stored = [EquityPoint(b.at(start + rng.randrange(50)), Decimal(rng.randrange(-99, 99)))
+              for _ in range(60)]
+
+    async def write(points: list[EquityPoint]) -> None:
+        for point in points:
+            async with store.transaction() as uow:
+                await uow.risk.add_equity_point(point)
+                await trio.lowlevel.checkpoint()  # let the others interleave in the transaction
+
+    async with trio.open_nursery() as nursery:
+        for i in range(6):
+            nursery.start_soon(write, stored[i::6])
+    async with store.transaction() as uow:
+        for since in range(-1, 52):
+            expected = max((p.equity for p in stored if p.at >= b.at(start + since)), default=None)
+            assert await uow.risk.peak_equity(b.at(start + since)) == expected
+
+
+async def test_peak_equity_when_nothing_is_recorded(store: Store) -> None:
+    async with store.transaction() as uow:
+        assert await uow.risk.peak_equity(b.at(10**9)) is None
 
 
 # -------------------------------------------------------------------------------- transactions

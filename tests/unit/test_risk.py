@@ -16,7 +16,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hexexec.domain.accounting import ClosedTrip, Position, apply_fill
-from hexexec.domain.equity import EquityPoint
 from hexexec.domain.fills import Fill
 from hexexec.domain.orders import OrderIntent, SettleType, Side
 from hexexec.domain.planning import plan_order
@@ -26,6 +25,7 @@ from hexexec.domain.risk import (
     RuleResult,
     consecutive_losses,
     drawdown_breaker,
+    drawdown_window_start,
     evaluate,
 )
 from hexexec.domain.signal import Action, MessageRef, OrderType, Signal
@@ -49,7 +49,7 @@ def context(**changes: object) -> RiskContext:
         state=RiskState(),
         position=Position(EXCHANGE, LEVERAGE),
         open_entry_size=Decimal(0),
-        equity_points=(),
+        peak_equity=None,
         current_equity=BASE_EQUITY,
         trips=(),
         orders_last_minute=0,
@@ -190,7 +190,7 @@ def test_max_position_per_symbol_override() -> None:
 
 HOSTILE = context(
     # Everything an entry could trip on at once: drawdown, losses, pace, an odd price.
-    equity_points=(EquityPoint(NOW - timedelta(hours=1), Decimal("2000000")),),
+    peak_equity=Decimal("2000000"),
     current_equity=Decimal("1"),
     trips=tuple(
         ClosedTrip(EXCHANGE, LEVERAGE, Decimal("-1"), None, NOW - timedelta(minutes=i))
@@ -237,23 +237,19 @@ def test_breakers_only_tighten_the_state(state: TradingState, at: datetime, reas
 # ---------------------------------------------------------------- drawdown
 
 
-POINTS = st.lists(
-    st.builds(EquityPoint, times(T0, days=40), decimals_on_grid(Decimal("1000"), 3000)),
-    max_size=15,
-)
+PEAKS = st.none() | decimals_on_grid(Decimal("1000"), 3000)
 
 
-@given(POINTS, decimals_on_grid(Decimal("1000"), 3000), decimals_on_grid(Decimal("0.5"), 40),
+@given(PEAKS, decimals_on_grid(Decimal("1000"), 3000), decimals_on_grid(Decimal("0.5"), 40),
        times(T0, days=40), STATES)
 def test_drawdown_trips_to_reducing_at_the_limit(
-    points: list[EquityPoint], current: Decimal, limit_pct: Decimal, resumed_at: datetime,
+    recorded: Decimal | None, current: Decimal, limit_pct: Decimal, resumed_at: datetime,
     state: TradingState,
 ) -> None:
     lim = limits(max_drawdown_pct=limit_pct, drawdown_window=timedelta(days=30))
     risk_state = RiskState(state, resumed_at=resumed_at)
-    ctx = context(equity_points=tuple(points), current_equity=current, state=risk_state)
-    since = max(NOW - lim.drawdown_window, resumed_at)
-    peak = max([p.equity for p in points if p.at >= since] + [current])
+    ctx = context(peak_equity=recorded, current_equity=current, state=risk_state)
+    peak = current if recorded is None else max(recorded, current)
     # (peak − current) / peak × 100 ≥ limit, without a division.
     reached = (peak - current) * 100 >= limit_pct * peak
     verdict = evaluate(intent(), ctx, lim)
@@ -265,29 +261,27 @@ def test_drawdown_trips_to_reducing_at_the_limit(
         assert verdict.trip.set_at == NOW and verdict.trip.resumed_at == resumed_at
     else:
         assert verdict.trip is None  # nothing to trip, or already at least as strict
-    assert drawdown_breaker(risk_state, points, current, lim, NOW) == verdict.trip
+    assert drawdown_breaker(risk_state, recorded, current, lim, NOW) == verdict.trip
 
 
-@given(POINTS, decimals_on_grid(Decimal("1000"), 3000), times(T0, days=40))
-def test_points_before_resume_or_window_do_not_count(
-    points: list[EquityPoint], current: Decimal, resumed_at: datetime
+@given(times(T0, days=40), st.sampled_from([timedelta(hours=1), timedelta(days=30)]))
+def test_the_window_starts_at_the_later_of_its_length_and_the_resume(
+    resumed_at: datetime, window: timedelta
 ) -> None:
-    lim = limits(max_drawdown_pct=Decimal("5"), drawdown_window=timedelta(days=30))
-    ctx = context(equity_points=tuple(points), current_equity=current,
-                  state=RiskState(resumed_at=resumed_at))
-    # A towering old peak, just before the resume or the window, changes nothing.
-    since = max(NOW - lim.drawdown_window, resumed_at)
-    old_peak = EquityPoint(since - timedelta(milliseconds=1), Decimal("1e12"))
-    with_old = replace(ctx, equity_points=(*points, old_peak))
-    assert evaluate(intent(), with_old, lim) == evaluate(intent(), ctx, lim)
+    lim = limits(drawdown_window=window)
+    start = drawdown_window_start(NOW, lim, RiskState(resumed_at=resumed_at))
+    assert start == max(NOW - window, resumed_at)
+    inputs = result(evaluate(intent(), context(state=RiskState(resumed_at=resumed_at)),
+                             lim).results, "max_drawdown").inputs
+    assert inputs["since"] == start.isoformat()
 
 
 def test_drawdown_exactly_at_the_limit_trips() -> None:
     lim = limits(max_drawdown_pct=Decimal("5"))
-    peak = (EquityPoint(NOW - timedelta(days=1), Decimal("1000000")),)
-    at_limit = evaluate(intent(), context(equity_points=peak, current_equity=Decimal("950000")), lim)
+    peak = Decimal("1000000")
+    at_limit = evaluate(intent(), context(peak_equity=peak, current_equity=Decimal("950000")), lim)
     assert not at_limit.approved and at_limit.trip is not None
-    below = evaluate(intent(), context(equity_points=peak, current_equity=Decimal("950001")), lim)
+    below = evaluate(intent(), context(peak_equity=peak, current_equity=Decimal("950001")), lim)
     assert below.approved and below.trip is None
 
 

@@ -11,6 +11,7 @@ import pytest
 import trio
 
 from adapters.postgres import SCHEMA_VERSION, PostgresStore, SchemaError
+from adapters.postgres.schema import load_schema
 from hexexec.domain.accounting import Position
 from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.orders import SettleType, Side
@@ -23,6 +24,8 @@ pytestmark = pytest.mark.postgres
 
 SEED_V0 = (Path(__file__).parent / "seed_v0.sql").read_text()
 
+EVERY_VERSION = [(v,) for v in range(1, SCHEMA_VERSION + 1)]
+
 
 async def test_applying_the_schema_again_changes_nothing(
         database_url: str, pg_schema: str, db: Database) -> None:
@@ -34,7 +37,7 @@ async def test_applying_the_schema_again_changes_nothing(
     async with PostgresStore.open(database_url, schema=pg_schema):  # applies schema.sql again
         pass
     assert (await db.snapshot(), await db.catalog()) == before
-    assert await db.rows("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert await db.rows("SELECT version FROM schema_version ORDER BY version") == EVERY_VERSION
 
 
 async def test_workers_starting_together_apply_it_once(
@@ -47,7 +50,7 @@ async def test_workers_starting_together_apply_it_once(
     async with trio.open_nursery() as nursery:
         for _ in range(4):
             nursery.start_soon(start)
-    assert await db.rows("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert await db.rows("SELECT version FROM schema_version ORDER BY version") == EVERY_VERSION
 
 
 async def test_a_seed_database_is_migrated_with_its_rows(
@@ -79,7 +82,7 @@ async def test_a_seed_database_is_migrated_with_its_rows(
     assert btc.quantity == Decimal("0.02") and btc.realized_pnl == Decimal("-1.25")
     assert eth == Position("gmo", "ETH_JPY", realized_pnl=Decimal("42.5"),
                            updated_at=datetime(2024, 4, 30, 12, tzinfo=UTC))
-    assert await db.rows("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert await db.rows("SELECT version FROM schema_version ORDER BY version") == EVERY_VERSION
     assert await db.value("SELECT count(*) FROM orders WHERE signal_id IS NOT NULL") == 0
 
     # The migrated schema is the one a fresh database gets, column for column.
@@ -116,3 +119,24 @@ async def test_a_database_newer_than_this_build_is_refused(
     with pytest.raises(SchemaError, match=r"at schema version \d+; this build knows"):
         async with PostgresStore.open(database_url, schema=pg_schema):
             pass
+
+
+async def test_version_1_equity_points_become_a_staircase(
+        database_url: str, pg_schema: str, db: Database) -> None:
+    """Version 2 marks the points a later, at-least-as-high point supersedes; every window's peak
+    read through the staircase then equals the max over the raw points."""
+    version_1 = load_schema().split("DO $version_2$")[0]
+    await db.rows(f"CREATE SCHEMA {pg_schema}")
+    await db.rows(version_1)
+    values = [5, 3, 8, 8, 2, 7, 7, 1, 4, -2, 0]  # ties in value, and two points at one time
+    seconds = [0, 1, 2, 3, 4, 5, 5, 6, 7, 8, 9]
+    for s, v in zip(seconds, values, strict=True):
+        await db.rows("INSERT INTO equity_points (at, equity) VALUES (%s, %s)", (b.at(s), v))
+    async with PostgresStore.open(database_url, schema=pg_schema) as store:
+        async with store.transaction() as uow:
+            for since in range(-1, 11):
+                expected = max((Decimal(v) for s, v in zip(seconds, values, strict=True)
+                                if s >= since), default=None)
+                assert await uow.risk.peak_equity(b.at(since)) == expected
+    kept = await db.rows("SELECT equity FROM equity_points WHERE NOT superseded ORDER BY at, id")
+    assert [v for (v,) in kept] == [8, 7, 4, 0]  # falling with time: the window peaks
