@@ -43,8 +43,9 @@ class Broker(Protocol):
         """Orders of ``symbol`` still working on the venue (all pages)."""
         ...
 
-    async def latest_fills(self, symbol: str) -> Sequence[Fill]:
-        """Recent fills of ``symbol`` (GMO: the last day), newest first."""
+    async def latest_fills(self, symbol: str, limit: int | None = None) -> Sequence[Fill]:
+        """Recent fills of ``symbol`` (GMO: the last day), newest first; only the latest
+        ``limit`` when given (GMO: one request per 100)."""
         ...
 
     async def positions(self) -> Sequence[VenuePosition]:

@@ -142,12 +142,18 @@ class GmoBroker:
             orders = mapping.venue_orders(structure_list(items, WireOrder))
         return list({o.order_id: o for o in orders}.values())  # a page boundary may repeat one
 
-    async def latest_fills(self, symbol: str) -> Sequence[Fill]:
-        items = await self._all_pages("/v1/latestExecutions", symbol)
+    async def latest_fills(self, symbol: str, limit: int | None = None) -> Sequence[Fill]:
+        if limit is not None:
+            with readable("/v1/latestExecutions"):
+                items = await self.client.pages(
+                    "/v1/latestExecutions", {"symbol": symbol}, count=min(max(limit, 1), 100),
+                    enough=limit)
+        else:
+            items = await self._all_pages("/v1/latestExecutions", symbol)
         with readable("latestExecutions"):
             fills = [mapping.fill(w, self.exchange) for w in structure_list(items, WireExecution)]
         unique = {f.execution_id: f for f in fills}
-        return sorted(unique.values(), key=lambda f: f.timestamp, reverse=True)
+        return sorted(unique.values(), key=lambda f: f.timestamp, reverse=True)[:limit]
 
     async def positions(self) -> Sequence[VenuePosition]:
         rules = self._rules if self._rules is not None else await self.symbol_rules()

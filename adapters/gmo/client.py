@@ -118,13 +118,14 @@ class GmoClient:
         return await self._call("POST", "/private", path, None, body)
 
     async def pages(self, path: str, params: Mapping[str, object], *, count: int = 100,
-                    max_pages: int = 1000) -> list[Any]:
-        """Every item of a paginated list: pages of ``count`` until a shorter one comes back."""
+                    max_pages: int = 1000, enough: int | None = None) -> list[Any]:
+        """Every item of a paginated list: pages of ``count`` until a shorter one comes back, or
+        until ``enough`` items are in hand (the first ones of the list)."""
         items: list[Any] = []
         for page in range(1, max_pages + 1):
             batch = list_of(await self.get(path, {**params, "page": page, "count": count}))
             items.extend(batch)
-            if len(batch) < count:
+            if len(batch) < count or (enough is not None and len(items) >= enough):
                 return items
         raise AmbiguousOutcome(f"{path}: still full after {max_pages} pages")
 

@@ -79,8 +79,8 @@ class PaperBroker:
     async def active_orders(self, symbol: str) -> Sequence[VenueOrder]:
         return await self._call("active_orders", lambda: self.venue.active_orders(symbol))
 
-    async def latest_fills(self, symbol: str) -> Sequence[Fill]:
-        return await self._call("latest_fills", lambda: self.venue.latest_fills(symbol))
+    async def latest_fills(self, symbol: str, limit: int | None = None) -> Sequence[Fill]:
+        return await self._call("latest_fills", lambda: self.venue.latest_fills(symbol)[:limit])
 
     async def positions(self) -> Sequence[VenuePosition]:
         return await self._call("positions", self.venue.positions)

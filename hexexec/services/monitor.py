@@ -31,6 +31,7 @@ from hexexec.services.engine import Engine, OrderTicket
 
 log = logging.getLogger("hexexec.monitor")
 BATCH = 10
+LATEST_FILLS = 100  # one GMO page of latestExecutions
 
 
 @dataclass
@@ -130,9 +131,12 @@ async def poll_orders(engine: Engine, watches: dict[str, Watch]) -> None:
         by_venue_id = {w.order_id: w for w in list(watches.values()) if w.order_id is not None}
         ids = sorted(by_venue_id)
         try:
+            venue_orders: list[VenueOrder] = []
             for start in range(0, len(ids), BATCH):
-                venue_orders = await engine.broker.orders(ids[start:start + BATCH])
-                await _sync(engine, by_venue_id, venue_orders)
+                venue_orders.extend(await engine.broker.orders(ids[start:start + BATCH]))
+            # All batches first, then the fills: orders of a symbol from every batch share
+            # one request for the symbol's latest fills.
+            await _sync(engine, by_venue_id, venue_orders)
         except BrokerUnavailable as exc:
             engine.metrics.venue_unavailable(True)
             await trio.sleep(backoff.delay(exc.retry_after))
@@ -148,16 +152,21 @@ async def poll_orders(engine: Engine, watches: dict[str, Watch]) -> None:
 async def _sync(engine: Engine, by_venue_id: dict[str, Watch],
                 venue_orders: Sequence[VenueOrder]) -> None:
     """Record one batch: per symbol, all new fills in one transaction, in the venue's order."""
+    news: dict[str, list[VenueOrder]] = {}
     by_symbol: dict[str, list[VenueUpdate]] = {}
     for venue_order in venue_orders:
         watch = by_venue_id.get(venue_order.order_id)
         if watch is None:
             continue
-        fills: Sequence[Fill] = ()
+        by_symbol.setdefault(venue_order.symbol, [])
         if venue_order.executed_size > watch.filled:
-            fills = await engine.broker.fills(venue_order.order_id)
-        by_symbol.setdefault(venue_order.symbol, []).append(
-            VenueUpdate(watch.ticket.client_order_id, venue_order, fills))
+            news.setdefault(venue_order.symbol, []).append(venue_order)
+    fills = await _new_fills(engine, news)
+    for venue_order in venue_orders:
+        watch = by_venue_id.get(venue_order.order_id)
+        if watch is not None:
+            by_symbol[venue_order.symbol].append(VenueUpdate(
+                watch.ticket.client_order_id, venue_order, fills.get(venue_order.order_id, ())))
     for symbol, updates in by_symbol.items():
         mark = await engine.market_data.last_price(symbol)
         marks = {symbol: mark} if mark is not None else {}
@@ -168,3 +177,22 @@ async def _sync(engine: Engine, by_venue_id: dict[str, Watch],
                 watch.filled = max(watch.filled, sum((f.size for f in update.fills), Decimal(0)))
             if update.client_order_id in ended:
                 watch.ended.set()
+
+
+async def _new_fills(engine: Engine, news: dict[str, list[VenueOrder]]) -> dict[str, Sequence[Fill]]:
+    """Every fill of each order that has new ones, with as few requests as can be: when several
+    orders of a symbol have new fills, one request for the symbol's latest fills usually holds
+    them all (GMO allows 20 GETs a second, and one per order would spend them twice as fast as
+    orders arrive); an order whose fills it does not hold in full is asked for alone."""
+    found: dict[str, Sequence[Fill]] = {}
+    for symbol, ordered in news.items():
+        if len(ordered) > 1:
+            latest = await engine.broker.latest_fills(symbol, limit=LATEST_FILLS)
+            for venue_order in ordered:
+                mine = [f for f in latest if f.order_id == venue_order.order_id]
+                if sum((f.size for f in mine), Decimal(0)) >= venue_order.executed_size:
+                    found[venue_order.order_id] = mine[::-1]  # oldest first, as fills() gives
+        for venue_order in ordered:
+            if venue_order.order_id not in found:
+                found[venue_order.order_id] = await engine.broker.fills(venue_order.order_id)
+    return found

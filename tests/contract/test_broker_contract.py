@@ -125,6 +125,9 @@ async def test_a_resting_order_fills_at_its_limit_or_better_once_crossed(
     latest = await h.broker.latest_fills(h.leverage_symbol)
     assert {f.execution_id for f in fills} <= {f.execution_id for f in latest}
     assert [f.timestamp for f in latest] == sorted((f.timestamp for f in latest), reverse=True)
+    # A limit keeps the newest: what the monitor asks for when several orders of a symbol filled.
+    assert list(await h.broker.latest_fills(h.leverage_symbol, limit=1)) == list(latest[:1])
+    assert list(await h.broker.latest_fills(h.leverage_symbol, limit=len(latest) + 5)) == list(latest)
     assert order_id not in [o.order_id for o in await h.broker.active_orders(h.leverage_symbol)]
 
 

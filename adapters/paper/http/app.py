@@ -74,6 +74,7 @@ def _endpoint(
     sim: SimGmo, path: str, handler: Handler, *, private: bool
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        sim.requests[f"{request.method} {path}"] += 1
         faults = sim.faults.take(request.method, request.url.path)
         extra = sum(f.delay_s for f in faults if f.kind == "latency")
         fault: SimFault | None = next((f for f in faults if f.kind != "latency"), None)

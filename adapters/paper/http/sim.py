@@ -11,6 +11,7 @@ follow.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -60,6 +61,7 @@ class SimGmo:
         )
         self.faults = FaultScript()
         self.holds = Holds()  # requests held unanswered right now (timeout / withheld reply)
+        self.requests: Counter[str] = Counter()  # "GET /v1/orders" → requests received
         self.positions = PositionBook(is_leverage)
         self.latency_s = self.settings.latency_s
         self.losscut: dict[str, Decimal] = {}  # order id -> losscutPrice (kept, not enforced)

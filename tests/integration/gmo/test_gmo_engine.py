@@ -56,14 +56,14 @@ class GmoWorld:
         self.published = 0
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator[Engine]:
+    async def running(self, options: EngineOptions = OPTIONS) -> AsyncIterator[Engine]:
         """One life of the worker: broker and market data opened, the engine ready (recovery
         done) on entry, everything cancelled on exit."""
         async with GmoBroker.open(self.gmo.base_url, self.gmo.key, self.gmo.secret,
                                   timeouts=TIMEOUTS) as broker, \
                 GmoMarketData.open(self.gmo.base_url, SYMBOLS, refresh_s=0.2) as market:
             source = MemorySignalSource(self.streams, [STREAM], GROUP, "execution-1", block_s=0.05)
-            engine = Engine(self.store, broker, source, SystemClock(), market, OPTIONS)
+            engine = Engine(self.store, broker, source, SystemClock(), market, options)
             async with trio.open_nursery() as nursery:
                 yield await nursery.start(run_engine, engine)
                 nursery.cancel_scope.cancel()
