@@ -29,6 +29,7 @@ from adapters.memory.store_records import (
 from adapters.memory.store_tables import Changes, Tables
 from hexexec.domain.accounting import ClosedTrip, Position
 from hexexec.domain.equity import EquityPoint
+from hexexec.domain.errors import StoreUnavailable
 from hexexec.domain.fills import Fill
 from hexexec.domain.orders import Order
 from hexexec.domain.records import DecisionRecord, SignalRecord
@@ -96,6 +97,10 @@ class MemoryStore:
         self._tables = Tables()
         self._lock = trio.Lock()
         self._leases: dict[str, trio.Semaphore] = {}  # not task-owned, like a session lock
+        # Outages for the services' tests: each transaction takes the next one, if any.
+        # "refused": raises StoreUnavailable at the start; "lost_commit": commits, then raises
+        # StoreUnavailable as a connection lost inside the commit would (the outcome unknown).
+        self.outages: list[str] = []
 
     async def __aenter__(self) -> MemoryStore:
         return self
@@ -110,6 +115,9 @@ class MemoryStore:
         if lock is not None and not isinstance(lock, str):
             raise TypeError("a lock is named by a string")
         async with self._lock:
+            outage = self.outages.pop(0) if self.outages else None
+            if outage == "refused":
+                raise StoreUnavailable("memory store: outage (refused)")
             changes = Changes()
             try:
                 yield MemoryUnitOfWork(self._tables, changes)
@@ -118,6 +126,8 @@ class MemoryStore:
                 self._tables.apply(changes)
             finally:
                 changes.closed = True
+            if outage == "lost_commit":
+                raise StoreUnavailable("memory store: outage (committed, reply lost)")
 
     @asynccontextmanager
     async def lease(self, name: str) -> AsyncIterator[None]:

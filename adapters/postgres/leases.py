@@ -15,9 +15,10 @@ from typing import Any
 
 import psycopg
 import trio
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from adapters.postgres.blocking import run_blocking
+from hexexec.domain.errors import StoreUnavailable
 
 KEY = "hashtext('hexexec-lease:' || current_schema()), hashtext(%s)"
 TRY = f"SELECT pg_try_advisory_lock({KEY})"
@@ -58,10 +59,14 @@ class PostgresLeases:
                 self._pool.putconn(conn)  # a closed connection is discarded by the pool
 
         try:
-            await run_blocking(take_connection)
-            # Another process holds it: nothing here could be told when it is freed, so poll.
-            while not await run_blocking(try_lock):  # noqa: ASYNC110
-                await trio.sleep(self._poll_s)
+            try:
+                await run_blocking(take_connection)
+                # Another process holds it: nothing here could be told when it is freed, so poll.
+                while not await run_blocking(try_lock):  # noqa: ASYNC110
+                    await trio.sleep(self._poll_s)
+            except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
+                raise StoreUnavailable(
+                    f"PostgreSQL lease {name!r}: {type(exc).__name__}: {exc}"[:300]) from exc
             yield
         finally:
             # Shielded: a lease must be given back even when its holder is being cancelled.

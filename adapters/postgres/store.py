@@ -34,17 +34,23 @@ import outcome
 import psycopg
 import trio
 from psycopg import IsolationLevel
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from adapters.postgres.adaptation import configure_connection
 from adapters.postgres.blocking import call_in_thread, run_blocking
 from adapters.postgres.leases import PostgresLeases
 from adapters.postgres.schema import apply_schema, check_schema_name, load_schema
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from hexexec.domain.errors import StoreUnavailable
 
 # Locks are namespaced by the search path's schema, so two deployments (or two tests) sharing a
 # database never wait on each other; the two-int form keeps clear of single-key advisory locks.
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('hexexec:' || current_schema()), hashtext(%s))"
+# Failures that say "not now" rather than "never": a lost or refused connection, a server shutting
+# down, a statement or lock timeout, a deadlock or serialization failure (all OperationalError),
+# a connection already closed (InterfaceError), no connection free in time (PoolTimeout). The
+# services run the unit of work again (hexexec/services/store_retry.py).
+TRANSIENT = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -164,20 +170,33 @@ class PostgresStore:
         if lock is not None and not isinstance(lock, str):
             raise TypeError("a lock is named by a string")
         async with self._slots:
-            conn = await self._begin(lock)
+            try:
+                conn = await self._begin(lock)
+            except TRANSIENT as exc:
+                raise self._unavailable("starting a transaction", exc) from exc
             uow = PostgresUnitOfWork(conn, self._timeouts.connect)
             try:
                 yield uow
-            except BaseException:
+            except BaseException as exc:
                 uow.close()
                 with trio.CancelScope(shield=True):
                     await run_blocking(lambda: self._end(conn, commit=False))
+                if isinstance(exc, TRANSIENT):
+                    raise self._unavailable("in a transaction (rolled back)", exc) from exc
                 raise
             uow.close()
             # Shielded: once the block has ended normally the commit is not abandoned halfway;
             # a cancel arriving now is delivered at the caller's next checkpoint.
             with trio.CancelScope(shield=True):
-                await run_blocking(lambda: self._end(conn, commit=True))
+                try:
+                    await run_blocking(lambda: self._end(conn, commit=True))
+                except TRANSIENT as exc:
+                    raise self._unavailable("committing (outcome unknown)", exc) from exc
+
+    def _unavailable(self, when: str, exc: BaseException) -> StoreUnavailable:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return StoreUnavailable(
+            f"PostgreSQL {self._target} {when}: {type(exc).__name__}: {first_line}"[:300])
 
     async def _begin(self, lock: str | None) -> psycopg.Connection[Any]:
         """Take a connection and, in the same hop, the advisory lock (cancellable while waited)."""

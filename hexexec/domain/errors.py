@@ -54,3 +54,10 @@ class VenueOrderOwned(Exception):
         super().__init__(f"venue order {order_id} already belongs to {owner}")
         self.order_id = order_id
         self.owner = owner
+
+
+class StoreUnavailable(Exception):
+    """The store could not complete a unit of work right now (connection lost, server restarting,
+    a lock or statement timed out). The unit of work was rolled back — or, when the connection
+    was lost during the commit, may have been committed: every unit of work of the services is
+    written to be run again safely, so the answer is to wait a little and run it again."""

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from functools import partial
 
 import trio
 
-from hexexec.domain.errors import BrokerError
+from hexexec.domain.errors import BrokerError, StoreUnavailable
 from hexexec.domain.symbols import is_leverage
 from hexexec.domain.trading_state import TradingState
 from hexexec.services.engine import Engine
+from hexexec.services.store_retry import retry_store
 
 log = logging.getLogger("hexexec.drift")
 
@@ -34,14 +36,14 @@ async def check_drift(
         await trio.sleep(opts.drift_interval_s)
         try:
             drifts = await measure_drift(engine)
-        except BrokerError as exc:
+        except (BrokerError, StoreUnavailable) as exc:
             log.warning("drift check skipped", extra={"error": str(exc)})
             continue
         for symbol, drift in drifts.items():
             engine.metrics.position_drift(symbol, float(drift))
             streak[symbol] = streak.get(symbol, 0) + 1 if drift != 0 else 0
             if streak[symbol] >= opts.drift_checks:
-                await _report(engine, symbol, drift)
+                await retry_store(engine, "drift", partial(_report, engine, symbol, drift))
 
 
 async def measure_drift(engine: Engine) -> dict[str, Decimal]:

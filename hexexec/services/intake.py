@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import trio
 
 from hexexec.domain.order_status import OrderStatus
+from hexexec.domain.orders import Order
 from hexexec.domain.records import SignalStatus
 from hexexec.domain.signal import MessageRef
 from hexexec.services.decide import Outcome, decide
 from hexexec.services.engine import Engine, OrderTicket
+from hexexec.services.store_retry import retry_store
 
 log = logging.getLogger("hexexec.intake")
 
@@ -46,7 +49,7 @@ async def _one_batch(engine: Engine, to_submit: trio.MemorySendChannel[OrderTick
     acks: list[MessageRef] = []
     for message in batch:
         metrics.signal_received(message.ref.stream)
-        decided = await decide(engine, message)
+        decided = await retry_store(engine, "decide", partial(decide, engine, message))
         metrics.signal_decided(decided.outcome.value, decided.rules)
         invalid = decided.outcome is Outcome.INVALID or (
             decided.outcome is Outcome.REDELIVERY and decided.previous is SignalStatus.INVALID
@@ -60,15 +63,13 @@ async def _one_batch(engine: Engine, to_submit: trio.MemorySendChannel[OrderTick
         if decided.client_order_id and decided.symbol:
             await to_submit.send(OrderTicket(decided.client_order_id, decided.symbol))
         elif decided.previous is SignalStatus.ACCEPTED:
-            await _resend_if_pending(engine, message.ref, to_submit)
+            order = await retry_store(engine, "redelivery", partial(_order_of, engine, message.ref))
+            if order is not None and order.status is OrderStatus.PENDING:
+                await to_submit.send(OrderTicket(order.client_order_id, order.symbol))
     if acks:
         await engine.source.ack(acks)
 
 
-async def _resend_if_pending(
-    engine: Engine, ref: MessageRef, to_submit: trio.MemorySendChannel[OrderTicket]
-) -> None:
+async def _order_of(engine: Engine, ref: MessageRef) -> Order | None:
     async with engine.store.transaction() as uow:
-        order = await uow.orders.for_signal(ref)
-    if order is not None and order.status is OrderStatus.PENDING:
-        await to_submit.send(OrderTicket(order.client_order_id, order.symbol))
+        return await uow.orders.for_signal(ref)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 import trio
 
@@ -20,6 +21,7 @@ from hexexec.domain.errors import (
     BrokerUnavailable,
     OrderNotCancellable,
     OrderNotFound,
+    StoreUnavailable,
 )
 from hexexec.domain.fills import Fill
 from hexexec.domain.orders import Order
@@ -28,6 +30,7 @@ from hexexec.domain.venue import VenueOrder
 from hexexec.services.backoff import Backoff
 from hexexec.services.bookkeeping import VenueUpdate, apply_venue_states
 from hexexec.services.engine import Engine, OrderTicket
+from hexexec.services.store_retry import retry_store
 
 log = logging.getLogger("hexexec.monitor")
 BATCH = 10
@@ -78,8 +81,7 @@ async def monitor_order(engine: Engine, watch: Watch, watches: dict[str, Watch])
     """Wait for the order to end; at its deadline ask for a cancel, then keep waiting."""
     cid = watch.ticket.client_order_id
     try:
-        async with engine.store.transaction() as uow:
-            order = await uow.orders.get(cid)
+        order = await retry_store(engine, "watch", partial(_stored_order, engine, cid))
         if order is None or order.order_id is None or order.status.is_final:
             return
         watch.filled = order.filled_size
@@ -111,8 +113,14 @@ async def _cancel(engine: Engine, order: Order, watch: Watch) -> None:
             continue
         log.info("cancel requested at the deadline", extra={
             "client_order_id": order.client_order_id, "order_id": order.order_id})
-        await _note_cancel_requested(engine, order.client_order_id)
+        await retry_store(engine, "note cancel",
+                          partial(_note_cancel_requested, engine, order.client_order_id))
         return
+
+
+async def _stored_order(engine: Engine, client_order_id: str) -> Order | None:
+    async with engine.store.transaction() as uow:
+        return await uow.orders.get(client_order_id)
 
 
 async def _note_cancel_requested(engine: Engine, client_order_id: str) -> None:
@@ -143,6 +151,11 @@ async def poll_orders(engine: Engine, watches: dict[str, Watch]) -> None:
             continue
         except BrokerError as exc:
             log.warning("order poll failed", extra={"error": str(exc)})
+            continue
+        except StoreUnavailable as exc:
+            # Nothing is lost: the next poll asks again and booking is idempotent.
+            log.warning("order poll not recorded: store unavailable", extra={"error": str(exc)})
+            await trio.sleep(backoff.delay())
             continue
         if ids:
             engine.metrics.venue_unavailable(False)

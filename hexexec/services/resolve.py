@@ -9,6 +9,7 @@ still in flight has landed: REJECTED with reason "not placed".
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import trio
 
@@ -19,6 +20,7 @@ from hexexec.domain.orders import Order
 from hexexec.domain.venue import VenueOrder
 from hexexec.services.backoff import Backoff
 from hexexec.services.engine import Engine
+from hexexec.services.store_retry import retry_store
 
 log = logging.getLogger("hexexec.resolve")
 NOT_PLACED = "not placed"
@@ -46,10 +48,10 @@ async def resolve_order(engine: Engine, order: Order) -> Order:
             continue
         backoff.reset()
         searches += 1
-        adopted = await _adopt(engine, order, candidates)
+        adopted = await retry_store(engine, "adopt", partial(_adopt, engine, order, candidates))
         if adopted is not None:
             return adopted
-    return await _reject_not_placed(engine, order)
+    return await retry_store(engine, "reject", partial(_reject_not_placed, engine, order))
 
 
 async def _candidates(engine: Engine, symbol: str) -> list[VenueOrder]:

@@ -9,6 +9,7 @@ venue is searched for it.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import trio
 
@@ -19,6 +20,7 @@ from hexexec.domain.records import SignalStatus
 from hexexec.services.backoff import Backoff
 from hexexec.services.engine import Engine, OrderTicket
 from hexexec.services.resolve import resolve_order
+from hexexec.services.store_retry import retry_store
 
 log = logging.getLogger("hexexec.submit")
 
@@ -63,12 +65,18 @@ async def _run_lane(
         async for client_order_id in lane_in:
             if stop.is_set():
                 continue  # left PENDING: recovery hands it over again at the next start
-            # The symbol's lease spans the send and any resolution: no other worker has a
-            # look-alike order of this symbol in flight while the venue is searched.
-            async with engine.store.lease(engine.send_lease(symbol)):
-                order = await submit_order(engine, client_order_id, symbol)
+            order = await retry_store(engine, "send", partial(
+                _send_under_lease, engine, client_order_id, symbol))
             if order is not None and order.order_id is not None:
                 await to_monitor.send(OrderTicket(order.client_order_id, order.symbol))
+
+
+async def _send_under_lease(engine: Engine, client_order_id: str, symbol: str) -> Order | None:
+    # The symbol's lease spans the send and any resolution: no other worker has a look-alike
+    # order of this symbol in flight while the venue is searched. Run again if the lease could
+    # not be taken: submit_order never sends an order it did not claim itself.
+    async with engine.store.lease(engine.send_lease(symbol)):
+        return await submit_order(engine, client_order_id, symbol)
 
 
 async def submit_order(engine: Engine, client_order_id: str, symbol: str) -> Order | None:
@@ -79,8 +87,14 @@ async def submit_order(engine: Engine, client_order_id: str, symbol: str) -> Ord
     """
     backoff = Backoff(max_s=engine.options.backoff_max_s)
     while True:
-        order = await _claim(engine, client_order_id, symbol)
-        if order is None or order.status is not OrderStatus.SUBMITTING:
+        order, claimed = await retry_store(
+            engine, "claim", partial(_claim, engine, client_order_id, symbol))
+        if order is not None and not claimed and order.status.is_unresolved:
+            # Claimed by someone else — another worker that died mid-send, or our own claim
+            # whose commit reply was lost — and not resolved yet. It may have reached the
+            # venue, so it is never sent again: resolve it (the caller holds the lease).
+            return await resolve_order(engine, order)
+        if order is None or not claimed:
             return order
         sent = trio.current_time()
         try:
@@ -111,15 +125,16 @@ async def submit_order(engine: Engine, client_order_id: str, symbol: str) -> Ord
         return await _update(engine, order, OrderStatus.NEW, order_id=venue_id)
 
 
-async def _claim(engine: Engine, client_order_id: str, symbol: str) -> Order | None:
-    """PENDING → SUBMITTING (committed before the send), or EXPIRED if too old to trade.
+async def _claim(engine: Engine, client_order_id: str, symbol: str) -> tuple[Order | None, bool]:
+    """PENDING → SUBMITTING (committed before the send), or EXPIRED if too old to trade. Returns
+    the order and whether this call claimed it for sending: only then may it be sent.
 
     Under the symbol lock, so of several tasks or workers handed the same order only one sends it.
     """
     async with engine.store.transaction(lock=engine.symbol_lock(symbol)) as uow:
         order = await uow.orders.get(client_order_id)
         if order is None or order.status is not OrderStatus.PENDING:
-            return order
+            return order, False
         now = engine.clock.now()
         max_age = engine.options.max_signal_age.total_seconds()
         age = (now - order.signal_time).total_seconds()
@@ -135,11 +150,17 @@ async def _claim(engine: Engine, client_order_id: str, symbol: str) -> Order | N
     engine.metrics.order_status(result.status.value)
     if result.status is OrderStatus.EXPIRED:
         log.info("order expired before sending", extra={"client_order_id": client_order_id})
-    return result
+    return result, result.status is OrderStatus.SUBMITTING
 
 
 async def _update(engine: Engine, order: Order, status: OrderStatus, **changes: object) -> Order | None:
-    """Record the send's outcome, if the order is still SUBMITTING (nobody resolved it meanwhile)."""
+    """Record the send's outcome, if the order is still SUBMITTING (nobody resolved it meanwhile).
+    Waits out a store outage: the outcome of a send must not be dropped."""
+    return await retry_store(engine, "send outcome", partial(_record, engine, order, status, changes))
+
+
+async def _record(engine: Engine, order: Order, status: OrderStatus, changes: dict[str, object]
+                  ) -> Order | None:
     async with engine.store.transaction(lock=engine.symbol_lock(order.symbol)) as uow:
         current = await uow.orders.get(order.client_order_id)
         if current is None or current.status is not OrderStatus.SUBMITTING:

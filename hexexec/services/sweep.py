@@ -15,6 +15,7 @@ import logging
 
 import trio
 
+from hexexec.domain.errors import StoreUnavailable
 from hexexec.domain.order_status import OrderStatus
 from hexexec.services.engine import Engine, OrderTicket
 from hexexec.services.resolve import resolve_order
@@ -41,7 +42,10 @@ async def sweep_orphans(
             with trio.move_on_after(interval):
                 await stop.wait()
             if not stop.is_set():
-                await sweep_once(engine, to_submit, to_monitor)
+                try:
+                    await sweep_once(engine, to_submit, to_monitor)
+                except StoreUnavailable as exc:
+                    log.warning("sweep skipped: store unavailable", extra={"error": str(exc)})
 
 
 async def sweep_once(

@@ -144,3 +144,70 @@ def _rows(database_url, schema, client=None, stream=None, group=None) -> dict:
     if client is not None:
         out["pending"] = client.xpending(stream, group)["pending"]
     return out
+
+
+def _terminate_hexexec_sessions(database_url: str) -> int:
+    """Kill every session the engine holds (transactions and leases alike), as a server restart
+    or a network cut would."""
+    with psycopg.connect(database_url, connect_timeout=5, autocommit=True,
+                         application_name="hexexec-test-killer") as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'hexexec' AND datname = current_database() "
+            "AND pid <> pg_backend_pid()").fetchall()
+    return len(rows)
+
+
+async def test_engine_keeps_running_while_its_connections_are_killed(redis_url, database_url):
+    """Every PostgreSQL session of the engine is terminated again and again mid-run: the engine
+    waits each loss out and runs the unit of work again — it never stops — and the books balance
+    exactly at the end."""
+    seed = random.randrange(1 << 30)
+    print(f"seed {seed}")
+    rng = random.Random(seed)
+    stream, group = f"signal:pgkill{uuid.uuid4().hex[:8]}", "execution"
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    venue = PaperVenue.for_symbols(PRICES)
+    for symbol, price in PRICES.items():
+        venue.set_price(symbol, price)
+    broker = PaperBroker(venue, latency_s=0.01)
+    published: list[str] = []
+    kills = 0
+    try:
+        async with scratch_schema(database_url) as schema:
+            async with PostgresStore.open(database_url, schema=schema) as store, \
+                    RedisSignalSource.open(redis_url, [stream], group, "execution-1",
+                                           block_ms=100) as source:
+                engine = Engine(store, broker, source, SystemClock(), PaperMarketData(venue),
+                                options())
+                async with trio.open_nursery() as nursery:
+                    await nursery.start(run_engine, engine)
+                    for _ in range(12):
+                        for _ in range(5):
+                            published.append(client.xadd(stream, signal(rng)).decode())
+                        await trio.sleep(rng.uniform(0.05, 0.3))
+                        kills += await trio.to_thread.run_sync(
+                            _terminate_hexexec_sessions, database_url)
+                    await _until_settled(schema, database_url, client, stream, group,
+                                         len(published))
+                    nursery.cancel_scope.cancel()
+            rows = _rows(database_url, schema, client, stream, group)
+            rows["dlq_count"] = client.xlen(stream + ":dlq")
+    finally:
+        client.delete(stream, stream + ":dlq")
+        client.close()
+
+    assert kills >= 12  # sessions really were killed (each round found some)
+    assert sorted(r["message_id"] for r in rows["signals"]) == sorted(published)
+    assert Counter(r["status"] for r in rows["signals"])["INVALID"] == rows["dlq_count"]
+    assert rows["pending"] == 0
+    owned = Counter(r["order_id"] for r in rows["orders"] if r["order_id"] is not None)
+    assert set(owned) == {o.order_id for o in venue.all_orders()}
+    assert all(n == 1 for n in owned.values())
+    assert {f.execution_id for f in venue.all_fills()} == set(rows["execution_ids"])
+    for symbol in PRICES:
+        ours = next((r["size_signed"] for r in rows["positions"] if r["symbol"] == symbol),
+                    Decimal(0))
+        assert ours == sum((p.quantity for p in venue.positions() if p.symbol == symbol),
+                           Decimal(0))
+    print(f"{kills} sessions killed; {len(published)} signals, {len(owned)} venue orders")
