@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from decimal import Decimal
@@ -25,11 +25,24 @@ class SignalRepository(Protocol):
 
     async def get(self, ref: MessageRef) -> SignalRecord | None: ...
 
+    async def add_many(self, records: Sequence[SignalRecord]) -> None:
+        """Insert each (one round trip); one whose (stream, message id) is already there is left
+        as it is."""
+        ...
+
+    async def get_many(self, refs: Sequence[MessageRef]) -> Mapping[MessageRef, SignalRecord]:
+        """The stored ones among ``refs`` (one round trip)."""
+        ...
+
     async def set_status(self, ref: MessageRef, status: SignalStatus, reason: str | None) -> None: ...
 
 
 class DecisionRepository(Protocol):
     async def add(self, decision: DecisionRecord) -> None: ...
+
+    async def add_many(self, decisions: Sequence[DecisionRecord]) -> None:
+        """Insert each, in order (one round trip)."""
+        ...
 
     async def for_signal(self, ref: MessageRef) -> Sequence[DecisionRecord]: ...
 
@@ -37,6 +50,10 @@ class DecisionRepository(Protocol):
 class OrderRepository(Protocol):
     async def add(self, order: Order) -> None:
         """Insert a new order (its client_order_id must be new)."""
+        ...
+
+    async def add_many(self, orders: Sequence[Order]) -> None:
+        """Insert each new order, in order (one round trip)."""
         ...
 
     async def get(self, client_order_id: str) -> Order | None: ...
@@ -56,6 +73,10 @@ class OrderRepository(Protocol):
 
     async def open_for_symbol(self, exchange: str, symbol: str) -> Sequence[Order]:
         """Orders of the symbol that may still fill: PENDING up to PARTIALLY_FILLED."""
+        ...
+
+    async def open_for_symbols(self, exchange: str, symbols: Collection[str]) -> Sequence[Order]:
+        """``open_for_symbol`` of several symbols at once (one round trip)."""
         ...
 
     async def count_created_since(self, exchange: str, since: datetime) -> int: ...
@@ -133,12 +154,14 @@ class UnitOfWork(Protocol):
 
 
 class Store(Protocol):
-    def transaction(self, lock: str | None = None) -> AbstractAsyncContextManager[UnitOfWork]:
+    def transaction(self, lock: str | None = None, *, locks: Collection[str] = ()
+                    ) -> AbstractAsyncContextManager[UnitOfWork]:
         """A unit of work: commits when the block ends normally, rolls back on any exception or
         cancellation, so nothing is ever half-written.
 
         ``lock`` names an exclusive lock held until the end of the transaction (the decide step
-        locks ``exchange:symbol`` so that several workers never spend the same room twice).
+        locks ``exchange:symbol`` so that several workers never spend the same room twice);
+        ``locks`` names several, taken in sorted order (so two such transactions never deadlock).
         """
         ...
 

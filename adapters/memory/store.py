@@ -12,7 +12,7 @@ leaves nothing half-written.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -110,9 +110,12 @@ class MemoryStore:
         return None
 
     @asynccontextmanager
-    async def transaction(self, lock: str | None = None) -> AsyncIterator[MemoryUnitOfWork]:
-        """A serializable unit of work; ``lock`` is honoured by the store-wide lock."""
-        if lock is not None and not isinstance(lock, str):
+    async def transaction(self, lock: str | None = None, *, locks: Collection[str] = ()
+                          ) -> AsyncIterator[MemoryUnitOfWork]:
+        """A serializable unit of work; ``lock`` and ``locks`` are honoured by the store-wide
+        lock."""
+        if (lock is not None and not isinstance(lock, str)) or isinstance(locks, str) or any(
+                not isinstance(name, str) for name in locks):
             raise TypeError("a lock is named by a string")
         async with self._lock:
             outage = self.outages.pop(0) if self.outages else None

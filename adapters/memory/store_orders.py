@@ -115,6 +115,14 @@ class MemoryOrderRepository(Repository):
         found = [o for cid in cids if (o := self._current(cid)) and o.status in wanted]
         return self._sorted(found)
 
+    async def open_for_symbols(self, exchange: str, symbols: Collection[str]) -> Sequence[Order]:
+        found = [o for symbol in set(symbols) for o in await self.open_for_symbol(exchange, symbol)]
+        return self._sorted(found)
+
+    async def add_many(self, orders: Sequence[Order]) -> None:
+        for order in orders:
+            await self.add(order)
+
     async def open_for_symbol(self, exchange: str, symbol: str) -> Sequence[Order]:
         await self._begin()
         cids = set(self._c.orders) | set(self._t.open_by_symbol.get((exchange, symbol), ()))

@@ -8,7 +8,7 @@ method starts with a trio checkpoint, and writes keep the database's rules (a si
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -41,6 +41,14 @@ class MemorySignalRepository(_Repository):
         await self._begin()
         return self._signal(ref)
 
+    async def add_many(self, records: Sequence[SignalRecord]) -> None:
+        for record in records:
+            await self.add(record)
+
+    async def get_many(self, refs: Sequence[MessageRef]) -> Mapping[MessageRef, SignalRecord]:
+        await self._begin()
+        return {ref: found for ref in refs if (found := self._signal(ref)) is not None}
+
     async def set_status(self, ref: MessageRef, status: SignalStatus, reason: str | None) -> None:
         await self._begin()
         record = self._signal(ref)
@@ -56,6 +64,10 @@ class MemoryDecisionRepository(_Repository):
             raise IntegrityError(
                 f"decision for unknown signal {decision.source.stream}/{decision.source.message_id}")
         self._c.decisions.append(normalized(decision))
+
+    async def add_many(self, decisions: Sequence[DecisionRecord]) -> None:
+        for decision in decisions:
+            await self.add(decision)
 
     async def for_signal(self, ref: MessageRef) -> Sequence[DecisionRecord]:
         """The signal's decisions in the order they were stored."""

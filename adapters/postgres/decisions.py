@@ -44,16 +44,22 @@ def results_from_json(items: list[dict[str, Any]]) -> tuple[RuleResult, ...]:
     )
 
 
+def _params(decision: DecisionRecord) -> tuple[Any, ...]:
+    ref = decision.source
+    return (ref.stream, ref.message_id, decision.approved, list(decision.rejected_by),
+            results_json(decision.results), decision.client_order_id, decision.decided_at)
+
+
 class PostgresDecisionRepository:
     def __init__(self, uow: PostgresUnitOfWork) -> None:
         self._uow = uow
 
     async def add(self, decision: DecisionRecord) -> None:
-        ref = decision.source
-        await self._uow.execute(INSERT, (
-            ref.stream, ref.message_id, decision.approved, list(decision.rejected_by),
-            results_json(decision.results), decision.client_order_id, decision.decided_at,
-        ))
+        await self._uow.execute(INSERT, _params(decision))
+
+    async def add_many(self, decisions: Sequence[DecisionRecord]) -> None:
+        if decisions:
+            await self._uow.executemany(INSERT, [_params(d) for d in decisions])
 
     async def for_signal(self, ref: MessageRef) -> Sequence[DecisionRecord]:
         """The signal's decisions in the order they were stored."""

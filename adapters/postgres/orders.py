@@ -173,6 +173,15 @@ class PostgresOrderRepository:
         rows = await self._uow.fetchall(query, (exchange, symbol, OPEN))
         return [order_from_row(r) for r in rows]
 
+    async def open_for_symbols(self, exchange: str, symbols: Collection[str]) -> Sequence[Order]:
+        query = SELECT + " WHERE exchange = %s AND symbol = ANY(%s) AND status = ANY(%s)" + ORDERED
+        rows = await self._uow.fetchall(query, (exchange, sorted(symbols), OPEN))
+        return [order_from_row(r) for r in rows]
+
+    async def add_many(self, orders: Sequence[Order]) -> None:
+        if orders:
+            await self._uow.executemany(INSERT, [order_params(o) for o in orders])
+
     async def count_created_since(self, exchange: str, since: datetime) -> int:
         query = "SELECT count(*) AS n FROM orders WHERE exchange = %s AND created_at >= %s"
         row = await self._uow.fetchone(query, (exchange, since))

@@ -8,6 +8,7 @@ they are text that JSONB can hold, for queries; it is never read back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
@@ -29,7 +30,12 @@ INSERT = (
     f"VALUES ({', '.join(f'%({c})s' for c in _COLUMNS)}) "
     "ON CONFLICT (stream, message_id) DO NOTHING RETURNING id"
 )
+INSERT_MANY = INSERT.removesuffix(" RETURNING id")
 SELECT = f"SELECT {', '.join(_COLUMNS)} FROM signals WHERE stream = %s AND message_id = %s"
+SELECT_MANY = (
+    f"SELECT {', '.join(_COLUMNS)} FROM signals "
+    "WHERE (stream, message_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+)
 SET_STATUS = (
     "UPDATE signals SET status = %s, reason = %s, updated_at = now() "
     "WHERE stream = %s AND message_id = %s"
@@ -108,6 +114,18 @@ class PostgresSignalRepository:
     async def add(self, record: SignalRecord) -> bool:
         """Insert; False (and nothing changed) when (stream, message id) is already there."""
         return await self._uow.fetchone(INSERT, signal_params(record)) is not None
+
+    async def add_many(self, records: Sequence[SignalRecord]) -> None:
+        if records:
+            await self._uow.executemany(INSERT_MANY, [signal_params(r) for r in records])
+
+    async def get_many(self, refs: Sequence[MessageRef]) -> Mapping[MessageRef, SignalRecord]:
+        if not refs:
+            return {}
+        rows = await self._uow.fetchall(SELECT_MANY, (
+            [r.stream for r in refs], [r.message_id for r in refs]))
+        found = (signal_from_row(r) for r in rows)
+        return {record.source: record for record in found}
 
     async def get(self, ref: MessageRef) -> SignalRecord | None:
         row = await self._uow.fetchone(SELECT, (ref.stream, ref.message_id))

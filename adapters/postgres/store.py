@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,14 +164,18 @@ class PostgresStore:
         return self._leases.lease(name)
 
     @asynccontextmanager
-    async def transaction(self, lock: str | None = None) -> AsyncIterator[PostgresUnitOfWork]:
+    async def transaction(self, lock: str | None = None, *, locks: Collection[str] = ()
+                          ) -> AsyncIterator[PostgresUnitOfWork]:
         """A unit of work on one connection: commits when the block ends normally, rolls back on
-        any exception or cancellation. ``lock`` is held until the end of the transaction."""
-        if lock is not None and not isinstance(lock, str):
+        any exception or cancellation. ``lock`` and ``locks`` are held until the end of the
+        transaction; they are taken in sorted order, so two transactions never deadlock on them."""
+        if (lock is not None and not isinstance(lock, str)) or isinstance(locks, str) or any(
+                not isinstance(name, str) for name in locks):
             raise TypeError("a lock is named by a string")
+        names = sorted({*locks, *([lock] if lock is not None else [])})
         async with self._slots:
             try:
-                conn = await self._begin(lock)
+                conn = await self._begin(names)
             except TRANSIENT as exc:
                 raise self._unavailable("starting a transaction", exc) from exc
             uow = PostgresUnitOfWork(conn, self._timeouts.connect)
@@ -198,8 +202,8 @@ class PostgresStore:
         return StoreUnavailable(
             f"PostgreSQL {self._target} {when}: {type(exc).__name__}: {first_line}"[:300])
 
-    async def _begin(self, lock: str | None) -> psycopg.Connection[Any]:
-        """Take a connection and, in the same hop, the advisory lock (cancellable while waited)."""
+    async def _begin(self, locks: list[str]) -> psycopg.Connection[Any]:
+        """Take a connection and, in the same hop, the advisory locks (cancellable while waited)."""
         holder: dict[str, psycopg.Connection[Any]] = {}
         abandoned = threading.Event()
 
@@ -207,8 +211,10 @@ class PostgresStore:
             conn: psycopg.Connection[Any] = self._pool.getconn(timeout=self._timeouts.connect)
             holder["conn"] = conn
             try:
-                if lock is not None and not abandoned.is_set():
-                    conn.execute(LOCK, (lock,))
+                for name in locks:
+                    if abandoned.is_set():
+                        break
+                    conn.execute(LOCK, (name,))
             except BaseException:
                 self._end(conn, commit=False)
                 raise
@@ -228,7 +234,7 @@ class PostgresStore:
                 await run_blocking(lambda: self._end(conn, commit=False))
         await trio.lowlevel.checkpoint()  # delivers the cancellation
         # Only reached if what interrupted us was not a cancellation after all: start again.
-        return await self._begin(lock)
+        return await self._begin(locks)
 
     def _end(self, conn: psycopg.Connection[Any], commit: bool) -> None:
         """Commit or roll back, then give the connection back (a broken one is replaced).

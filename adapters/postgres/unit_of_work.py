@@ -70,6 +70,16 @@ class PostgresUnitOfWork:
 
         return await self.run(work)
 
+    async def executemany(self, query: str, params: Sequence[dict[str, Any] | Sequence[Any]]
+                          ) -> None:
+        """Run a statement once per set of parameters, pipelined in one hop."""
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            with conn.cursor() as cur:
+                cur.executemany(query, params)
+
+        await self.run(work)
+
     async def execute(self, query: str, params: Params = None) -> int:
         """Run a statement; the number of rows it touched."""
 

@@ -1,9 +1,15 @@
-"""Decide: one transaction per signal (DESIGN §3 step 1).
+"""Decide: signals into decisions, one transaction per batch read (DESIGN §3 step 1).
 
-Inside a transaction that holds the symbol's lock: insert the signal keyed by (stream, message id)
-— if it is already there this is a redelivery and nothing else happens — then run the risk rules
-on the stored position, open orders and risk state, store the decision, and for an approval insert
-the order as PENDING. The caller acknowledges the entry only after this commits.
+Inside one transaction that holds the lock of every symbol in the batch: find which entries are
+already stored — those are redeliveries and nothing else happens for them — then, entry by
+entry in stream order, run the risk rules on the stored position, open orders and risk state
+(plus what the entries before it in the batch decided), and store every signal, decision and
+PENDING order. The caller acknowledges the entries only after this commits, so a batch cut
+anywhere is redelivered whole and decided again harmlessly.
+
+Deciding a batch in one transaction is the same as deciding its entries one after another: the
+books the rules read change only by what deciding does (new PENDING orders, the order count, a
+breaker that trips), and the batch carries those forward itself (see ``books.py``).
 """
 
 from __future__ import annotations
@@ -12,20 +18,16 @@ import enum
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-from hexexec.domain.accounting import ZERO, Position
-from hexexec.domain.equity import equity
 from hexexec.domain.order_status import OrderStatus
-from hexexec.domain.orders import Order, OrderIntent, SettleType, client_order_id_for
-from hexexec.domain.planning import plan_order
+from hexexec.domain.orders import Order, client_order_id_for
 from hexexec.domain.records import DecisionRecord, SignalRecord, SignalStatus
-from hexexec.domain.risk import RiskContext, RuleResult, drawdown_window_start, evaluate
 from hexexec.domain.signal import InboundMessage, Signal
 from hexexec.domain.signal_parsing import InvalidSignal, parse_signal
+from hexexec.services.books import Books, judge, load_books
 from hexexec.services.engine import Engine
-from ports.store import UnitOfWork
 
 log = logging.getLogger("hexexec.decide")
 
@@ -48,34 +50,96 @@ class Decided:
     rules: tuple[str, ...] = ()
 
 
+@dataclass
+class _Writes:
+    signals: list[SignalRecord]
+    decisions: list[DecisionRecord]
+    orders: list[Order]
+
+
 async def decide(engine: Engine, message: InboundMessage) -> Decided:
     """Decide one entry and commit the decision. Safe to call again for the same entry."""
+    return (await decide_batch(engine, [message]))[0]
+
+
+async def decide_batch(engine: Engine, messages: Sequence[InboundMessage]) -> list[Decided]:
+    """Decide every entry of a batch in one transaction and commit; one result per entry, in
+    order. Safe to call again for any of them."""
+    if not messages:
+        return []
+    parsed = [_parse(engine, m) for m in messages]
+    signals = [p for p in parsed if isinstance(p, Signal)]
+    # Prices are read before the transaction: the symbol locks are held for store work only.
+    marks = await _marks(engine) if signals else {}
+    locks = {engine.symbol_lock(s.symbol) for s in signals}
+    results: list[Decided] = []
+    async with engine.store.transaction(locks=locks) as uow:
+        stored = dict(await uow.signals.get_many([m.ref for m in messages]))
+        now = engine.clock.now()
+        fresh = [s for s in signals if s.source not in stored]
+        books = await load_books(engine, uow, fresh, marks, now) if fresh else None
+        writes = _Writes([], [], [])
+        for message, item in zip(messages, parsed, strict=True):
+            if message.ref in stored:
+                results.append(_redelivery(stored[message.ref]))
+                continue
+            record, decided = _decide_one(engine, message, item, books, writes, now)
+            stored[message.ref] = record  # the same entry twice in a batch: a redelivery
+            writes.signals.append(record)
+            results.append(decided)
+        await uow.signals.add_many(writes.signals)
+        await uow.decisions.add_many(writes.decisions)
+        await uow.orders.add_many(writes.orders)
+        if books is not None and books.tripped is not None:
+            await uow.risk.set_state(books.tripped)
+    _log(messages, results, books)
+    return results
+
+
+def _parse(engine: Engine, message: InboundMessage) -> Signal | str:
+    """The signal, or why the entry is invalid."""
     opts = engine.options
     try:
-        signal = parse_signal(
-            message.ref, dict(message.fields),
-            exchange_name=opts.exchange_name, symbols=opts.symbols,
-        )
+        signal = parse_signal(message.ref, dict(message.fields),
+                              exchange_name=opts.exchange_name, symbols=opts.symbols)
     except InvalidSignal as bad:
-        return await _record_invalid(engine, message, bad.reason)
+        return bad.reason
     if message.deliveries > opts.max_deliveries:
-        reason = f"delivered {message.deliveries} times (MAX_DELIVERIES={opts.max_deliveries})"
-        return await _record_invalid(engine, message, reason)
-    return await _decide_signal(engine, message, signal)
+        return f"delivered {message.deliveries} times (MAX_DELIVERIES={opts.max_deliveries})"
+    return signal
 
 
-async def _record_invalid(engine: Engine, message: InboundMessage, reason: str) -> Decided:
-    async with engine.store.transaction() as uow:
-        existing = await uow.signals.get(message.ref)
-        if existing is not None:
-            return _redelivery(existing)
-        await uow.signals.add(SignalRecord(
-            message.ref, message.fields, SignalStatus.INVALID, engine.clock.now(),
-            reason=reason, deliveries=message.deliveries,
-        ))
-    log.warning("signal invalid", extra={
-        "stream": message.ref.stream, "message_id": message.ref.message_id, "reason": reason})
-    return Decided(Outcome.INVALID, reason=reason)
+def _decide_one(
+    engine: Engine, message: InboundMessage, item: Signal | str, books: Books | None,
+    writes: _Writes, now: datetime,
+) -> tuple[SignalRecord, Decided]:
+    def record(status: SignalStatus, reason: str | None, signal: Signal | None) -> SignalRecord:
+        return SignalRecord(message.ref, message.fields, status, now, reason=reason,
+                            signal=signal, deliveries=message.deliveries)
+
+    if isinstance(item, str):
+        return record(SignalStatus.INVALID, item, None), Decided(Outcome.INVALID, reason=item)
+    signal = item
+    max_age = engine.options.max_signal_age.total_seconds()
+    if (age := signal.age_seconds(now)) > max_age:
+        reason = f"signal is {age:.1f}s old (MAX_SIGNAL_AGE_S={max_age:g})"
+        return record(SignalStatus.EXPIRED, reason, signal), Decided(Outcome.EXPIRED, reason=reason)
+    assert books is not None  # loaded whenever a fresh signal is in the batch
+    results, intent = judge(engine, books, signal, now)
+    cid = client_order_id_for(message.ref) if intent is not None else None
+    why_not = "; ".join(f"{r.rule}: {r.detail}" for r in results if not r.passed) or None
+    writes.decisions.append(DecisionRecord(message.ref, cid is not None, results, now, cid))
+    if intent is None or cid is None:
+        return (record(SignalStatus.REJECTED, why_not, signal),
+                Decided(Outcome.REJECTED, reason=why_not,
+                        rules=tuple(r.rule for r in results if not r.passed)))
+    order = Order(client_order_id=cid, source=message.ref, intent=intent,
+                  status=OrderStatus.PENDING, created_at=now, updated_at=now,
+                  signal_time=signal.timestamp)
+    writes.orders.append(order)
+    books.add_order(order)
+    return (record(SignalStatus.ACCEPTED, None, signal),
+            Decided(Outcome.ACCEPTED, client_order_id=cid, symbol=signal.symbol))
 
 
 def _redelivery(existing: SignalRecord) -> Decided:
@@ -91,87 +155,17 @@ async def _marks(engine: Engine) -> dict[str, Decimal]:
     return marks
 
 
-async def _decide_signal(engine: Engine, message: InboundMessage, signal: Signal) -> Decided:
-    # Prices are read before the transaction: the symbol lock is held for store work only.
-    marks = await _marks(engine)
-    opts = engine.options
-    async with engine.store.transaction(lock=engine.symbol_lock(signal.symbol)) as uow:
-        existing = await uow.signals.get(message.ref)
-        if existing is not None:
-            return _redelivery(existing)
-        now = engine.clock.now()
-
-        def record(status: SignalStatus, reason: str | None) -> SignalRecord:
-            return SignalRecord(message.ref, message.fields, status, now, reason=reason,
-                                signal=signal, deliveries=message.deliveries)
-
-        max_age = opts.max_signal_age.total_seconds()
-        if (age := signal.age_seconds(now)) > max_age:
-            reason = f"signal is {age:.1f}s old (MAX_SIGNAL_AGE_S={max_age:g})"
-            await uow.signals.add(record(SignalStatus.EXPIRED, reason))
-            return Decided(Outcome.EXPIRED, reason=reason)
-
-        position = await uow.positions.get(signal.exchange, signal.symbol)
-        open_orders = await uow.orders.open_for_symbol(signal.exchange, signal.symbol)
-        results, intent = await _judge(engine, uow, signal, position, open_orders, marks, now)
-        approved = intent is not None
-        cid = client_order_id_for(message.ref) if intent is not None else None
-        why_not = "; ".join(f"{r.rule}: {r.detail}" for r in results if not r.passed) or None
-        status = SignalStatus.ACCEPTED if approved else SignalStatus.REJECTED
-        await uow.signals.add(record(status, why_not))
-        await uow.decisions.add(DecisionRecord(message.ref, approved, results, now, cid))
-        if intent is not None and cid is not None:
-            await uow.orders.add(Order(
-                client_order_id=cid, source=message.ref, intent=intent,
-                status=OrderStatus.PENDING, created_at=now, updated_at=now,
-                signal_time=signal.timestamp,
-            ))
-    if cid is not None:
-        return Decided(Outcome.ACCEPTED, client_order_id=cid, symbol=signal.symbol)
-    log.info("signal rejected", extra={
-        "stream": message.ref.stream, "message_id": message.ref.message_id, "reason": why_not})
-    return Decided(Outcome.REJECTED, reason=why_not,
-                   rules=tuple(r.rule for r in results if not r.passed))
-
-
-async def _judge(
-    engine: Engine,
-    uow: UnitOfWork,
-    signal: Signal,
-    position: Position,
-    open_orders: Sequence[Order],
-    marks: dict[str, Decimal],
-    now: datetime,
-) -> tuple[tuple[RuleResult, ...], OrderIntent | None]:
-    """Plan the order and run the risk rules; persist a breaker that fires. The intent is None
-    when anything said no."""
-    open_exit = sum((o.remaining for o in open_orders
-                     if o.intent.settle_type is SettleType.CLOSE), ZERO)
-    planned = plan_order(signal, engine.rules[signal.symbol], position, open_exit)
-    if isinstance(planned, RuleResult):
-        return (planned,), None
-    limits = engine.options.limits
-    state = await uow.risk.state()
-    direction = planned.side.sign
-    entries = [o for o in open_orders if o.intent.settle_type is SettleType.OPEN]
-    open_entry = sum((o.remaining for o in entries if o.intent.side.sign == direction), ZERO)
-    opposite = sum((o.remaining for o in entries if o.intent.side.sign != direction), ZERO)
-    ctx = RiskContext(
-        now=now,
-        state=state,
-        position=position,
-        open_entry_size=open_entry,
-        peak_equity=await uow.risk.peak_equity(drawdown_window_start(now, limits, state)),
-        current_equity=equity(limits.base_equity, await uow.positions.all(), marks),
-        trips=await uow.risk.trips(state.resumed_at, limit=limits.max_consecutive_losses),
-        orders_last_minute=await uow.orders.count_created_since(
-            signal.exchange, now - timedelta(minutes=1)),
-        market_price=marks.get(signal.symbol),
-        open_opposite_entry_size=opposite,
-    )
-    verdict = evaluate(planned, ctx, limits)
-    if verdict.trip is not None:
-        await uow.risk.set_state(verdict.trip)
+def _log(messages: Sequence[InboundMessage], results: Sequence[Decided], books: Books | None
+         ) -> None:
+    """After the commit: what was refused, and a breaker that tripped."""
+    for message, decided in zip(messages, results, strict=True):
+        where = {"stream": message.ref.stream, "message_id": message.ref.message_id,
+                 "reason": decided.reason}
+        if decided.outcome is Outcome.INVALID:
+            log.warning("signal invalid", extra=where)
+        elif decided.outcome is Outcome.REJECTED:
+            log.info("signal rejected", extra=where)
+    if books is not None and books.tripped is not None:
         log.warning("breaker tripped", extra={
-            "state": verdict.trip.state.value, "reason": verdict.trip.reason})
-    return verdict.results, (planned if verdict.approved else None)
+            "state": books.tripped.state.value, "reason": books.tripped.reason})
+

@@ -11,7 +11,7 @@ from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.orders import Order
 from hexexec.domain.records import SignalStatus
 from hexexec.domain.signal import MessageRef
-from hexexec.services.decide import Outcome, decide
+from hexexec.services.decide import Outcome, decide_batch
 from hexexec.services.engine import Engine, OrderTicket
 from hexexec.services.store_retry import retry_store
 
@@ -46,10 +46,14 @@ async def consume_signals(
 async def _one_batch(engine: Engine, to_submit: trio.MemorySendChannel[OrderTicket]) -> None:
     metrics = engine.metrics
     batch = await engine.source.read(engine.options.read_batch)
-    acks: list[MessageRef] = []
+    if not batch:
+        return
     for message in batch:
         metrics.signal_received(message.ref.stream)
-        decided = await retry_store(engine, "decide", partial(decide, engine, message))
+    # One transaction for the whole batch (run again whole if the store was unavailable).
+    results = await retry_store(engine, "decide", partial(decide_batch, engine, batch))
+    acks: list[MessageRef] = []
+    for message, decided in zip(batch, results, strict=True):
         metrics.signal_decided(decided.outcome.value, decided.rules)
         invalid = decided.outcome is Outcome.INVALID or (
             decided.outcome is Outcome.REDELIVERY and decided.previous is SignalStatus.INVALID
@@ -60,14 +64,17 @@ async def _one_batch(engine: Engine, to_submit: trio.MemorySendChannel[OrderTick
             metrics.dead_lettered(message.ref.stream)
             continue
         acks.append(message.ref)
+    if acks:
+        await engine.source.ack(acks)
+    # Handed over after the ack: submit is bounded, and a full queue must not hold the acks
+    # back (an unacknowledged entry would be redelivered; deciding it again changes nothing).
+    for message, decided in zip(batch, results, strict=True):
         if decided.client_order_id and decided.symbol:
             await to_submit.send(OrderTicket(decided.client_order_id, decided.symbol))
-        elif decided.previous is SignalStatus.ACCEPTED:
+        elif decided.outcome is Outcome.REDELIVERY and decided.previous is SignalStatus.ACCEPTED:
             order = await retry_store(engine, "redelivery", partial(_order_of, engine, message.ref))
             if order is not None and order.status is OrderStatus.PENDING:
                 await to_submit.send(OrderTicket(order.client_order_id, order.symbol))
-    if acks:
-        await engine.source.ack(acks)
 
 
 async def _order_of(engine: Engine, ref: MessageRef) -> Order | None:

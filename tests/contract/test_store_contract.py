@@ -504,3 +504,74 @@ async def test_the_named_lock_serializes_read_modify_write(store: Store) -> None
             nursery.start_soon(bump, 10)
     async with store.transaction() as uow:
         assert (await uow.positions.get("gmo", "BTC_JPY")).quantity == 30
+
+
+async def test_several_locks_serialize_with_single_ones_and_never_deadlock(store: Store) -> None:
+    """Batches lock their symbols in any order given, singles lock one: every read-modify-write
+    of a symbol still happens alone, and nothing waits forever."""
+    symbols = ["A_JPY", "B_JPY", "C_JPY"]
+
+    async def bump(names: list[str], times: int) -> None:
+        for _ in range(times):
+            async with store.transaction(locks=[f"gmo:{n}" for n in names]) as uow:
+                current = [await uow.positions.get("gmo", n) for n in names]
+                await trio.lowlevel.checkpoint()
+                for position in current:
+                    await uow.positions.put(replace(position, quantity=position.quantity + 1))
+
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(bump, symbols, 8)
+            nursery.start_soon(bump, symbols[::-1], 8)
+            nursery.start_soon(bump, [symbols[1], symbols[0]], 8)
+            nursery.start_soon(bump, [symbols[2]], 8)
+    async with store.transaction() as uow:
+        counts = [(await uow.positions.get("gmo", n)).quantity for n in symbols]
+    assert counts == [24, 24, 24]
+
+
+# ------------------------------------------------------------------------ many rows at once
+
+async def test_many_at_once_is_one_at_a_time(store: Store) -> None:
+    """add_many / get_many / open_for_symbols (what a batch of decisions uses) store and find
+    exactly what the single-row methods would, in the same order."""
+    kept = b.ref()
+    async with store.transaction() as uow:
+        assert await uow.signals.add(b.signal_record(kept, status=SignalStatus.REJECTED))
+    refs = [b.ref() for _ in range(3)]
+    records = [b.signal_record(r, status=s) for r, s in zip(
+        refs, [SignalStatus.ACCEPTED, SignalStatus.INVALID, SignalStatus.ACCEPTED], strict=True)]
+    orders = [b.order(refs[0], cid=f"hx-many-{refs[0].message_id}"),
+              replace(b.order(refs[2], cid=f"hx-many-{refs[2].message_id}"),
+                      intent=b.intent(symbol="ETH_JPY"))]
+    decisions = [b.decision(r, approved=i != 1, client_order_id=None) for i, r in enumerate(refs)]
+    async with store.transaction(locks=["gmo:ETH_JPY", "gmo:BTC_JPY"]) as uow:
+        await uow.signals.add_many([*records, b.signal_record(kept)])  # kept: left as it is
+        await uow.decisions.add_many(decisions)
+        await uow.orders.add_many(orders)
+        await uow.signals.add_many([])
+        await uow.decisions.add_many([])
+        await uow.orders.add_many([])
+    async with store.transaction() as uow:
+        found = await uow.signals.get_many([*refs, kept, b.ref()])
+        assert found == {**{r.source: r for r in records},
+                         kept: b.signal_record(kept, status=SignalStatus.REJECTED)}
+        assert await uow.signals.get_many([]) == {}
+        for ref, decision in zip(refs, decisions, strict=True):
+            assert list(await uow.decisions.for_signal(ref)) == [decision]
+        both = await uow.orders.open_for_symbols("gmo", {"BTC_JPY", "ETH_JPY", "XRP_JPY"})
+        singles = [*await uow.orders.open_for_symbol("gmo", "BTC_JPY"),
+                   *await uow.orders.open_for_symbol("gmo", "ETH_JPY")]
+        assert sorted(o.client_order_id for o in both) == sorted(
+            o.client_order_id for o in singles)
+        assert {o.client_order_id for o in orders} <= {o.client_order_id for o in both}
+        assert [o.created_at for o in both] == sorted(o.created_at for o in both)
+        assert await uow.orders.open_for_symbols("gmo", set()) == []
+
+
+async def test_a_lock_named_twice_or_by_a_string_of_locks(store: Store) -> None:
+    async with store.transaction("gmo:BTC_JPY", locks=["gmo:BTC_JPY", "gmo:ETH_JPY"]):
+        pass  # the same name twice is taken once
+    with pytest.raises(TypeError):
+        async with store.transaction(locks="gmo:BTC_JPY"):  # type: ignore[arg-type]
+            pass

@@ -158,7 +158,8 @@ def _terminate_hexexec_sessions(database_url: str) -> int:
     return len(rows)
 
 
-async def test_engine_keeps_running_while_its_connections_are_killed(redis_url, database_url):
+async def test_engine_keeps_running_while_its_connections_are_killed(redis_url, database_url,
+                                                                    caplog):
     """Every PostgreSQL session of the engine is terminated again and again mid-run: the engine
     waits each loss out and runs the unit of work again — it never stops — and the books balance
     exactly at the end."""
@@ -197,7 +198,10 @@ async def test_engine_keeps_running_while_its_connections_are_killed(redis_url, 
         client.delete(stream, stream + ":dlq")
         client.close()
 
-    assert kills >= 12  # sessions really were killed (each round found some)
+    assert kills >= 6  # sessions really were killed (a round can find the pool empty)
+    outages = [r for r in caplog.records if "store unavailable" in r.getMessage()
+               or "store unavailable" in str(getattr(r, "event", ""))]
+    assert outages, "the engine never met a killed session"
     assert sorted(r["message_id"] for r in rows["signals"]) == sorted(published)
     assert Counter(r["status"] for r in rows["signals"])["INVALID"] == rows["dlq_count"]
     assert rows["pending"] == 0

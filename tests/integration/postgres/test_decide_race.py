@@ -15,7 +15,7 @@ from adapters.postgres import PostgresStore
 from hexexec.domain.errors import VenueOrderOwned
 from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.signal import InboundMessage
-from hexexec.services.decide import Decided, Outcome, decide
+from hexexec.services.decide import Decided, Outcome, decide, decide_batch
 from hexexec.services.engine import Engine
 from tests.contract.harnesses import builders as b
 from tests.integration.postgres.db import Database
@@ -154,3 +154,38 @@ async def test_two_transactions_adopting_one_venue_order_cannot_both_win(
     async with pg_store.transaction() as uow:
         assert await uow.orders.by_venue_id("v-1") == first
         assert await uow.orders.get(second.client_order_id) == orders[1]
+
+
+async def test_racing_batches_over_several_symbols_never_exceed_the_limit_nor_deadlock(
+        database_url: str, pg_schema: str, pg_store: PostgresStore, db: Database) -> None:
+    """Batches of mixed symbols (each locking all of its symbols, in sorted order) on two
+    connection pools, with single decisions among them: every symbol ends exactly at its limit."""
+    symbols = ("BTC_JPY", "ETH_JPY", "BTC")
+    messages = [entry(symbols[i % 3]) for i in range(60)]
+    async with PostgresStore.open(database_url, schema=pg_schema, max_size=4) as other:
+        engines = [deciding_engine(s, symbols, LIMIT) for s in (pg_store, other)]
+        send, receive = trio.open_memory_channel[list[InboundMessage]](60)
+        sizes = [1, 7, 3, 9, 2, 5]
+        start = 0
+        while start < len(messages):
+            size = sizes[start % len(sizes)]
+            send.send_nowait(messages[start:start + size])
+            start += size
+        send.close()
+        results: list[Decided] = []
+
+        async def worker(engine: Engine) -> None:
+            async for batch in receive:
+                results.extend(await decide_batch(engine, batch))
+
+        with trio.fail_after(60):
+            async with trio.open_nursery() as nursery:
+                for engine in engines:
+                    for _ in range(3):
+                        nursery.start_soon(worker, engine)
+    assert Counter(d.outcome for d in results) == {Outcome.ACCEPTED: 15, Outcome.REJECTED: 45}
+    async with pg_store.transaction() as uow:
+        for symbol in symbols:
+            open_orders = await uow.orders.open_for_symbol("gmo", symbol)
+            assert sum(o.intent.size for o in open_orders) == LIMIT, symbol
+    assert await db.value("SELECT count(*) FROM risk_decisions") == 60

@@ -1,0 +1,101 @@
+"""The books a batch of decisions reads: loaded once inside the decide transaction, then carried
+forward entry by entry as the batch decides (new PENDING orders, the order count, a breaker).
+
+Nothing else can change them meanwhile: the transaction holds the lock of every symbol in the
+batch, and fills of other symbols only move the equity, which the one-at-a-time path would have
+read at some instant too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from hexexec.domain.accounting import ZERO, ClosedTrip, Position
+from hexexec.domain.equity import equity
+from hexexec.domain.orders import Order, OrderIntent, SettleType
+from hexexec.domain.planning import plan_order
+from hexexec.domain.risk import RiskContext, RuleResult, drawdown_window_start, evaluate
+from hexexec.domain.signal import Signal
+from hexexec.domain.trading_state import RiskState
+from hexexec.services.engine import Engine
+from ports.store import UnitOfWork
+
+
+@dataclass
+class Books:
+    state: RiskState
+    peak_equity: Decimal | None
+    current_equity: Decimal
+    trips: Sequence[ClosedTrip]
+    positions: dict[tuple[str, str], Position]
+    open_orders: dict[tuple[str, str], list[Order]]
+    orders_last_minute: int
+    marks: dict[str, Decimal]
+    tripped: RiskState | None = None  # a breaker that fired in this batch: to be stored
+
+    def position(self, exchange: str, symbol: str) -> Position:
+        return self.positions.get((exchange, symbol), Position(exchange, symbol))
+
+    def add_order(self, order: Order) -> None:
+        """A PENDING order this batch decided: open from now on, and one more in the minute."""
+        self.open_orders.setdefault((order.intent.exchange, order.symbol), []).append(order)
+        self.orders_last_minute += 1
+
+
+async def load_books(engine: Engine, uow: UnitOfWork, signals: Sequence[Signal],
+                     marks: dict[str, Decimal], now: datetime) -> Books:
+    """Read what the rules need for these signals (a handful of statements, whatever the batch)."""
+    limits = engine.options.limits
+    exchange = engine.options.exchange_name
+    state = await uow.risk.state()
+    positions = await uow.positions.all()
+    open_orders: dict[tuple[str, str], list[Order]] = {}
+    for order in await uow.orders.open_for_symbols(exchange, {s.symbol for s in signals}):
+        open_orders.setdefault((order.intent.exchange, order.symbol), []).append(order)
+    return Books(
+        state=state,
+        peak_equity=await uow.risk.peak_equity(drawdown_window_start(now, limits, state)),
+        current_equity=equity(limits.base_equity, positions, marks),
+        trips=await uow.risk.trips(state.resumed_at, limit=limits.max_consecutive_losses),
+        positions={(p.exchange, p.symbol): p for p in positions},
+        open_orders=open_orders,
+        orders_last_minute=await uow.orders.count_created_since(
+            exchange, now - timedelta(minutes=1)),
+        marks=marks,
+    )
+
+
+def judge(engine: Engine, books: Books, signal: Signal, now: datetime
+          ) -> tuple[tuple[RuleResult, ...], OrderIntent | None]:
+    """Plan the order and run the risk rules on the books; a breaker that fires changes the
+    books' state for the rest of the batch. The intent is None when anything said no."""
+    position = books.position(signal.exchange, signal.symbol)
+    open_orders = books.open_orders.get((signal.exchange, signal.symbol), [])
+    open_exit = sum((o.remaining for o in open_orders
+                     if o.intent.settle_type is SettleType.CLOSE), ZERO)
+    planned = plan_order(signal, engine.rules[signal.symbol], position, open_exit)
+    if isinstance(planned, RuleResult):
+        return (planned,), None
+    direction = planned.side.sign
+    entries = [o for o in open_orders if o.intent.settle_type is SettleType.OPEN]
+    ctx = RiskContext(
+        now=now,
+        state=books.state,
+        position=position,
+        open_entry_size=sum((o.remaining for o in entries if o.intent.side.sign == direction),
+                            ZERO),
+        peak_equity=books.peak_equity,
+        current_equity=books.current_equity,
+        trips=books.trips,
+        orders_last_minute=books.orders_last_minute,
+        market_price=books.marks.get(signal.symbol),
+        open_opposite_entry_size=sum(
+            (o.remaining for o in entries if o.intent.side.sign != direction), ZERO),
+    )
+    verdict = evaluate(planned, ctx, engine.options.limits)
+    if verdict.trip is not None:
+        books.state = books.tripped = verdict.trip
+    return verdict.results, (planned if verdict.approved else None)
