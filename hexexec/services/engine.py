@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from hexexec.domain.orders import Order
 from hexexec.domain.risk import RiskLimits
 from hexexec.domain.symbols import SymbolRules
 from ports.broker import Broker
@@ -56,10 +57,12 @@ class NullMetrics:
 
 @dataclass(frozen=True)
 class OrderTicket:
-    """What one task hands another about an order: its id, and its symbol for routing."""
+    """What one task hands another about an order: its id, and its symbol for routing. Submit
+    hands the monitor the order as it has just stored it, which saves the monitor a read."""
 
     client_order_id: str
     symbol: str
+    order: Order | None = None
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,9 @@ async def monitor_order(engine: Engine, watch: Watch, watches: dict[str, Watch])
     """Wait for the order to end; at its deadline ask for a cancel, then keep waiting."""
     cid = watch.ticket.client_order_id
     try:
-        order = await retry_store(engine, "watch", partial(_stored_order, engine, cid))
+        order = watch.ticket.order  # as submit stored it, when it comes from submit
+        if order is None:
+            order = await retry_store(engine, "watch", partial(_stored_order, engine, cid))
         if order is None or order.order_id is None or order.status.is_final:
             return
         watch.filled = order.filled_size

@@ -23,6 +23,9 @@ from hexexec.services.resolve import resolve_order
 from hexexec.services.store_retry import retry_store
 
 log = logging.getLogger("hexexec.submit")
+# Orders sent under one taking of a symbol's lease when they queue up: fewer round trips under
+# load, and other workers of the symbol still get their turn.
+LEASE_RUN = 20
 
 
 async def submit_orders(
@@ -65,18 +68,37 @@ async def _run_lane(
         async for client_order_id in lane_in:
             if stop.is_set():
                 continue  # left PENDING: recovery hands it over again at the next start
-            order = await retry_store(engine, "send", partial(
-                _send_under_lease, engine, client_order_id, symbol))
-            if order is not None and order.order_id is not None:
-                await to_monitor.send(OrderTicket(order.client_order_id, order.symbol))
+            await retry_store(engine, "send", partial(
+                _send_under_lease, engine, client_order_id, symbol, lane_in, to_monitor, stop))
 
 
-async def _send_under_lease(engine: Engine, client_order_id: str, symbol: str) -> Order | None:
+async def _send_under_lease(
+    engine: Engine,
+    first: str,
+    symbol: str,
+    lane_in: trio.MemoryReceiveChannel[str],
+    to_monitor: trio.MemorySendChannel[OrderTicket],
+    stop: trio.Event,
+) -> None:
+    """Send ``first`` and whatever queues up behind it meanwhile (up to LEASE_RUN orders) under
+    one taking of the symbol's lease. Run again if the lease could not be taken: submit_order
+    never sends an order it did not claim itself."""
     # The symbol's lease spans the send and any resolution: no other worker has a look-alike
-    # order of this symbol in flight while the venue is searched. Run again if the lease could
-    # not be taken: submit_order never sends an order it did not claim itself.
+    # order of this symbol in flight while the venue is searched.
     async with engine.store.lease(engine.send_lease(symbol)):
-        return await submit_order(engine, client_order_id, symbol)
+        client_order_id = first
+        sent = 0
+        while True:
+            order = await submit_order(engine, client_order_id, symbol)
+            sent += 1
+            if order is not None and order.order_id is not None:
+                await to_monitor.send(OrderTicket(order.client_order_id, order.symbol, order))
+            if stop.is_set() or sent >= LEASE_RUN:
+                return  # what is queued stays in the lane for the next taking of the lease
+            try:
+                client_order_id = lane_in.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel):
+                return
 
 
 async def submit_order(engine: Engine, client_order_id: str, symbol: str) -> Order | None:

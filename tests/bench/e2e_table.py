@@ -144,7 +144,7 @@ def store_row(t: Table, label: str, phase: Phase | None) -> None:
         return
     tx, writing, statements, leases = phase.store
     t.row(f"  {label}{incomplete(phase)}",
-          f"{tx:.2f} tx, {writing:.2f} writing, {statements:.1f} stmts, {leases:.2f} leases",
+          f"{tx:.2f} tx, {writing:.2f} writing, {statements:.1f} hops, {leases:.2f} leases",
           f"{PROTOCOL_COMMITS} commits", f"×{writing / PROTOCOL_COMMITS:.2f}")
 
 
@@ -187,7 +187,7 @@ def report(r: Results, published: int, decided: dict[str, int]) -> str:
     t.note("Floors (plain synchronous clients, p50 / p99)")
     for floor in (f.xadd, f.ping, f.commit, f.http, f.http50):
         t.row(f"  {floor.name}", f"{ms(floor.p50)} / {ms(floor.p99)}")
-    t.note("Store work per signal: transactions, writing ones, statements (= thread hops), "
+    t.note("Store work per signal: transactions, writing ones, thread hops (one or more statements each), "
            "send leases")
     if r.alone is not None:
         store_row(t, f"alone until booked ({r.alone.n} signals)", r.alone)

@@ -101,9 +101,9 @@ class StoreCounter:
         transaction = PostgresStore.transaction
 
         @asynccontextmanager
-        async def counted_transaction(self: PostgresStore, lock: str | None = None
-                                      ) -> AsyncIterator[PostgresUnitOfWork]:
-            async with transaction(self, lock) as uow:
+        async def counted_transaction(self: PostgresStore, lock: str | None = None,
+                                      locks: Any = ()) -> AsyncIterator[PostgresUnitOfWork]:
+            async with transaction(self, lock, locks=locks) as uow:
                 yield uow
             counter.transactions += 1
             if id(uow) in counter._wrote:
@@ -118,17 +118,23 @@ class StoreCounter:
             return lease(self, name)
 
         PostgresStore.lease = counted_lease  # type: ignore[method-assign]
-        for name in ("fetchone", "fetchall", "execute"):
-            setattr(PostgresUnitOfWork, name, self._count(getattr(PostgresUnitOfWork, name)))
+        for name in ("fetchone", "fetchall", "execute", "executemany"):
+            setattr(PostgresUnitOfWork, name, self._note_writes(getattr(PostgresUnitOfWork, name)))
+        run = PostgresUnitOfWork.run
 
-    def _count(self, method: Callable[..., Any]) -> Callable[..., Any]:
-        async def counted(uow: PostgresUnitOfWork, query: str, params: Any = None) -> Any:
-            self.statements += 1
+        async def counted_run(uow: PostgresUnitOfWork, fn: Callable[..., Any]) -> Any:
+            self.statements += 1  # one hop to the connection's thread (one or more statements)
+            return await run(uow, fn)
+
+        PostgresUnitOfWork.run = counted_run  # type: ignore[method-assign]
+
+    def _note_writes(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        async def noted(uow: PostgresUnitOfWork, query: str, params: Any = None) -> Any:
             if WRITES.search(query):
                 self._wrote.add(id(uow))
             return await method(uow, query, params)
 
-        return counted
+        return noted
 
     def snapshot(self) -> tuple[int, int, int, int]:
         return self.transactions, self.writing, self.statements, self.leases
