@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     redis_claim_idle_s: Seconds = 60.0
     db_connect_timeout_s: Seconds = 5.0
     db_statement_timeout_s: Seconds = 10.0
-    db_pool_size: Annotated[int, Field(ge=1)] = 4
+    db_pool_size: Annotated[int, Field(ge=1)] = 10
     db_schema: str | None = None
     log_to_database: bool = True
     data_dir: Path = Path("./var")
