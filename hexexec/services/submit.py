@@ -89,12 +89,6 @@ async def _send_under_lease(
     SENDS_AT_ONCE of them in flight together) under one taking of the symbol's lease, then
     resolve any send that ended ambiguous. Run again if the lease could not be taken:
     submit_order never sends an order it did not claim itself."""
-    run = [first]
-    while len(run) < LEASE_RUN:
-        try:
-            run.append(lane_in.receive_nowait())
-        except (trio.WouldBlock, trio.EndOfChannel):
-            break
     unresolved: list[Order] = []
 
     async def send(client_order_id: str) -> None:
@@ -109,6 +103,14 @@ async def _send_under_lease(
     # The symbol's lease spans the sends and the resolutions: no other worker has a look-alike
     # order of this symbol in flight while the venue is searched.
     async with engine.store.lease(engine.send_lease(symbol)):
+        # Taken from the lane only now that the lease is held: if taking it fails, this is
+        # run again from ``first`` and nothing queued has been lost.
+        run = [first]
+        while len(run) < LEASE_RUN:
+            try:
+                run.append(lane_in.receive_nowait())
+            except (trio.WouldBlock, trio.EndOfChannel):
+                break
         await gather([partial(send, cid) for cid in run], SENDS_AT_ONCE)
         # Only now, with none of this run's sends in flight (each one that reached the venue is
         # recorded with its venue id), can a look-alike on the venue be told apart: resolve.

@@ -33,6 +33,7 @@ import cProfile
 import os
 import pstats
 import sys
+import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -92,6 +93,7 @@ class Plan:
     memory: int
     max_minutes: float
     floor_n: int
+    trace_memory: bool = False
 
 
 def settings_for(redis_url: str, database_url: str, base_url: str, stream: str,
@@ -201,7 +203,22 @@ async def measure(plan: Plan, settings: Settings, store: PostgresStore,
 
     async def memory() -> phases.Phase:
         async with life():
-            return await phases.memory(feed, metrics, meter, plan.memory, plan.max_minutes * 60)
+            if not plan.trace_memory:
+                return await phases.memory(feed, metrics, meter, plan.memory,
+                                           plan.max_minutes * 60)
+            tracemalloc.start(8)
+            before = tracemalloc.take_snapshot()
+            phase = await phases.memory(feed, metrics, meter, plan.memory, plan.max_minutes * 60)
+            grown = tracemalloc.take_snapshot().compare_to(before, "traceback")
+            tracemalloc.stop()
+            print("Memory grown during the memory phase, by allocation site (tracemalloc):",
+                  file=sys.stderr)
+            for stat in grown[:12]:
+                print(f"  {stat.size_diff / 1024:+9.0f} KiB {stat.count_diff:+8d} blocks",
+                      file=sys.stderr)
+                for line in stat.traceback.format()[-6:]:
+                    print(f"      {line}", file=sys.stderr)
+            return phase
 
     r.alone = await attempt("isolated signals", alone)
     r.latency = await attempt("latency", latency)
@@ -239,15 +256,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short run (about a minute)")
     parser.add_argument("--signals", type=int, default=None,
                         help="signals of the memory phase (default 100000; --quick 1000)")
-    parser.add_argument("--max-minutes", type=float, default=10.0,
+    parser.add_argument("--max-minutes", type=float, default=30.0,
                         help="time budget of the memory phase")
     parser.add_argument("--profile", metavar="PATH", help="only profile a 0 ms burst")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="print where memory grew during the memory phase (slower)")
     args = parser.parse_args()
     quick = args.quick
     plan = Plan(isolated=5 if quick else 20, latency=100 if quick else 1000,
                 burst=200 if quick else 2000, burst50=200 if quick else 1000,
                 limited=100 if quick else 600, memory=args.signals or (1000 if quick else 100_000),
-                max_minutes=args.max_minutes, floor_n=300 if quick else 2000)
+                max_minutes=args.max_minutes, floor_n=300 if quick else 2000,
+                trace_memory=args.tracemalloc)
     configure_logging("WARNING", stream=sys.stderr)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     database_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -58,15 +58,20 @@ def signal(rng: random.Random) -> dict[str, str]:
     return fields
 
 
-async def test_engine_on_redis_and_postgres_survives_kills(redis_url, database_url):
+def _setup(redis_url: str, prefix: str) -> tuple[int, random.Random, str, redis.Redis, PaperVenue]:
+    """A printed random seed, a stream of its own, a Redis client and a priced paper venue."""
     seed = random.randrange(1 << 30)
     print(f"seed {seed}")
-    rng = random.Random(seed)
-    stream, group = f"signal:e2e{uuid.uuid4().hex[:8]}", "execution"
     client = redis.Redis.from_url(redis_url, socket_timeout=5)
     venue = PaperVenue.for_symbols(PRICES)
     for symbol, price in PRICES.items():
         venue.set_price(symbol, price)
+    return seed, random.Random(seed), f"signal:{prefix}{uuid.uuid4().hex[:8]}", client, venue
+
+
+async def test_engine_on_redis_and_postgres_survives_kills(redis_url, database_url):
+    seed, rng, stream, client, venue = _setup(redis_url, "e2e")
+    group = "execution"
     faults = PaperFaults(seed=seed, rates=FaultRates(timeout=0.1, lost_reply=0.1, unavailable=0.05))
     broker = PaperBroker(venue, latency_s=0.02, faults=faults)
     published = [client.xadd(stream, signal(rng)).decode() for _ in range(40)]
@@ -163,14 +168,8 @@ async def test_engine_keeps_running_while_its_connections_are_killed(redis_url, 
     """Every PostgreSQL session of the engine is terminated again and again mid-run: the engine
     waits each loss out and runs the unit of work again — it never stops — and the books balance
     exactly at the end."""
-    seed = random.randrange(1 << 30)
-    print(f"seed {seed}")
-    rng = random.Random(seed)
-    stream, group = f"signal:pgkill{uuid.uuid4().hex[:8]}", "execution"
-    client = redis.Redis.from_url(redis_url, socket_timeout=5)
-    venue = PaperVenue.for_symbols(PRICES)
-    for symbol, price in PRICES.items():
-        venue.set_price(symbol, price)
+    _seed, rng, stream, client, venue = _setup(redis_url, "pgkill")
+    group = "execution"
     broker = PaperBroker(venue, latency_s=0.01)
     published: list[str] = []
     kills = 0

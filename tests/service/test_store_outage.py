@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from hexexec.domain.order_status import OrderStatus
 from hexexec.services.decide import Outcome, decide
+from hexexec.services.engine import Engine
 from hexexec.services.submit import _claim, submit_order
 from hexexec.services.worker import load_rules
 from tests.service.world import World, default_options, final, until
@@ -43,8 +44,8 @@ async def test_outages_at_random_lose_nothing_and_double_nothing(autojump_clock)
         assert world.position(symbol).quantity == venue
 
 
-async def test_an_order_claimed_by_a_worker_that_died_mid_send_is_resolved_not_resent(
-        autojump_clock):
+async def _one_decided_entry() -> tuple[World, Engine, str]:
+    """A world with one entry decided (its order PENDING), nothing sent yet."""
     world = World(default_options())
     world.venue.set_price("BTC_JPY", PRICE)
     engine = await load_rules(world.engine())
@@ -52,7 +53,12 @@ async def test_an_order_claimed_by_a_worker_that_died_mid_send_is_resolved_not_r
     [message] = await engine.source.read(10)
     decided = await decide(engine, message)
     assert decided.outcome is Outcome.ACCEPTED and decided.client_order_id is not None
-    cid = decided.client_order_id
+    return world, engine, decided.client_order_id
+
+
+async def test_an_order_claimed_by_a_worker_that_died_mid_send_is_resolved_not_resent(
+        autojump_clock):
+    world, engine, cid = await _one_decided_entry()
     # The other worker: claims it, and its send reaches the venue just before it dies.
     claimed, mine = await _claim(engine, cid, "BTC_JPY")
     assert mine and claimed is not None
@@ -68,14 +74,8 @@ async def test_an_outage_during_a_claim_never_sends_twice(autojump_clock):
     """The claim committed but its reply was lost: the order is SUBMITTING and was never sent.
     Run again, the claim finds it claimed, so it is resolved (not placed → rejected) instead of
     sent blind: the protocol never sends an order whose claim it cannot prove its own."""
-    world = World(default_options())
-    world.venue.set_price("BTC_JPY", PRICE)
-    engine = await load_rules(world.engine())
-    world.signal("enter_long", size="0.01")
-    [message] = await engine.source.read(10)
-    decided = await decide(engine, message)
-    assert decided.client_order_id is not None
+    world, engine, cid = await _one_decided_entry()
     world.store.outages = ["lost_commit"]
-    result = await submit_order(engine, decided.client_order_id, "BTC_JPY")
+    result = await submit_order(engine, cid, "BTC_JPY")
     assert result is not None and result.status is OrderStatus.REJECTED
     assert world.venue.all_orders() == []
