@@ -64,17 +64,17 @@ async def _one_batch(engine: Engine, to_submit: trio.MemorySendChannel[OrderTick
             metrics.dead_lettered(message.ref.stream)
             continue
         acks.append(message.ref)
-    if acks:
-        await engine.source.ack(acks)
-    # Handed over after the ack: submit is bounded, and a full queue must not hold the acks
-    # back (an unacknowledged entry would be redelivered; deciding it again changes nothing).
-    for message, decided in zip(batch, results, strict=True):
+        # Handed over before the batch is acknowledged: submit's queue is bounded, so a slow
+        # venue holds reading — and the entries stay pending, for another worker to take over
+        # if this one dies (deciding them again finds the PENDING order and hands it over).
         if decided.client_order_id and decided.symbol:
             await to_submit.send(OrderTicket(decided.client_order_id, decided.symbol))
         elif decided.outcome is Outcome.REDELIVERY and decided.previous is SignalStatus.ACCEPTED:
             order = await retry_store(engine, "redelivery", partial(_order_of, engine, message.ref))
             if order is not None and order.status is OrderStatus.PENDING:
                 await to_submit.send(OrderTicket(order.client_order_id, order.symbol))
+    if acks:
+        await engine.source.ack(acks)
 
 
 async def _order_of(engine: Engine, ref: MessageRef) -> Order | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,10 +41,10 @@ SETTINGS = dict(
 )
 
 
-def burst(client: redis.Redis, rng: random.Random) -> list[str]:
+def burst(client: redis.Redis, rng: random.Random, signals: int = SIGNALS) -> list[str]:
     """Mostly entries (far more than the limit allows), some exits, all at the market."""
     ids = []
-    for n in range(SIGNALS):
+    for n in range(signals):
         symbol = sorted(PRICES)[n % 3]
         action = "exit_long" if rng.random() < 0.15 else "enter_long"
         fields = {"exchange": "gmo", "symbol": symbol, "action": action, "order_type": "MARKET"}
@@ -50,6 +52,17 @@ def burst(client: redis.Redis, rng: random.Random) -> list[str]:
             fields["size"] = SIZES[symbol]
         ids.append(publish(client, fields))
     return ids
+
+
+@contextmanager
+def holding_decide_locks(database_url: str, symbols: list[str]) -> Iterator[None]:
+    """Hold the transaction locks a worker's decisions on these symbols take (the same keys as
+    adapters/postgres/store.py's LOCK with engine.symbol_lock) until the block ends."""
+    with psycopg.connect(database_url, connect_timeout=5) as conn, conn.transaction():
+        for symbol in symbols:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('hexexec:' || current_schema()), "
+                         "hashtext(%s))", (f"gmo:{symbol}",))
+        yield
 
 
 def pending_of(client: redis.Redis, consumer: str) -> list[str]:
@@ -97,11 +110,18 @@ def test_three_workers_share_a_burst_and_survive_losing_one(
                                    "count": 1000})
         published = burst(client, rng)
 
-        # w1 dies holding entries it read, in the middle of resolving an order it sent.
-        wait_until(lambda: bool(pending_of(client, "w1")) and "order send ambiguous" in doomed.output(),
-                   within=60, what="w1 holding entries, with an unclear send", worker=doomed)
-        held = pending_of(client, "w1")
-        doomed.kill()
+        # w1 dies holding entries it read, in the middle of resolving an order it sent. Once it
+        # has an unclear send, the test holds every symbol's decide lock (as a long decision of
+        # another worker would): the entries the workers read next stay pending, and w1's
+        # resolution waits to record its finding.
+        wait_until(lambda: "order send ambiguous" in doomed.output(),
+                   within=60, what="an unclear send of w1", worker=doomed)
+        with holding_decide_locks(own_postgres.url, sorted(PRICES)):
+            published += burst(client, rng, 30)
+            wait_until(lambda: bool(pending_of(client, "w1")),
+                       within=30, what="w1 holding entries", worker=doomed)
+            held = pending_of(client, "w1")
+            doomed.kill()
         sim.control("/sim/faults/clear")
         left = unsettled_orders(own_postgres.url)
 
