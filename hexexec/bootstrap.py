@@ -26,6 +26,7 @@ from adapters.postgres import PostgresEventLog, PostgresStore
 from adapters.prometheus import PrometheusMetrics, serve_metrics
 from adapters.redis_streams import RedisSignalSource
 from adapters.system.clock import SystemClock
+from adapters.system.malloc import limit_malloc_arenas
 from hexexec.config import Settings
 from hexexec.endpoints import Endpoints, endpoints, worker_registered
 from hexexec.logs import configure_logging, redact_text
@@ -153,7 +154,10 @@ async def run_worker(settings: Settings, *,
     """The worker, until SIGINT/SIGTERM. ``started()`` with the metrics port once ready."""
     configure_logging(settings.log_level)
     mode = "live" if settings.live else "paper"
-    log.info("starting", extra={"mode": mode, "symbols": list(settings.symbols)})
+    # Before the first worker thread: each would otherwise take a malloc arena of its own.
+    arenas_capped = limit_malloc_arenas(2)
+    log.info("starting", extra={"mode": mode, "symbols": list(settings.symbols),
+                                "malloc_arenas_capped": arenas_capped})
     stop = trio.Event()
     async with trio.open_nursery() as top:
         await top.start(_stop_on_signals, stop, top.cancel_scope)

@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from adapters.gmo import RateLimits
 from adapters.paper.http.settings import DEFAULT_KEY, DEFAULT_SECRET
 from adapters.postgres import PostgresStore
+from adapters.system.malloc import limit_malloc_arenas
 from hexexec.config import Settings, load_settings
 from hexexec.logs import configure_logging
 from tests.bench import e2e_phases as phases
@@ -269,6 +270,7 @@ def main() -> None:
                 max_minutes=args.max_minutes, floor_n=300 if quick else 2000,
                 trace_memory=args.tracemalloc)
     configure_logging("WARNING", stream=sys.stderr)
+    limit_malloc_arenas(2)  # as the worker does (hexexec/bootstrap.py)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     database_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     trio.run(run, plan, redis_url, database_url, args.profile)
