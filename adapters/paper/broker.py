@@ -80,7 +80,7 @@ class PaperBroker:
         return await self._call("active_orders", lambda: self.venue.active_orders(symbol))
 
     async def latest_fills(self, symbol: str, limit: int | None = None) -> Sequence[Fill]:
-        return await self._call("latest_fills", lambda: self.venue.latest_fills(symbol)[:limit])
+        return await self._call("latest_fills", lambda: self.venue.latest_fills(symbol, limit))
 
     async def positions(self) -> Sequence[VenuePosition]:
         return await self._call("positions", self.venue.positions)

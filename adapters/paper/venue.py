@@ -158,14 +158,15 @@ class PaperVenue:
         self._rules_of(symbol)
         return [o.view() for o in self._engine.live(symbol)]
 
-    def latest_fills(self, symbol: str) -> list[Fill]:
-        """Fills of ``symbol`` within the latest window (GMO: one day), newest first."""
+    def latest_fills(self, symbol: str, limit: int | None = None) -> list[Fill]:
+        """Fills of ``symbol`` within the latest window (GMO: one day), newest first; only the
+        newest ``limit`` when given (so a page costs the same however many fills the day holds)."""
         self._gate()
         self._rules_of(symbol)
         since = self._now() - self.settings.latest_window
         out: list[Fill] = []
         for fill in reversed(self._engine.fills_by_symbol.get(symbol, [])):
-            if fill.timestamp < since:
+            if fill.timestamp < since or (limit is not None and len(out) >= limit):
                 break
             out.append(fill)
         return out

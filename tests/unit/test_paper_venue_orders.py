@@ -147,6 +147,8 @@ def test_latest_fills_covers_one_day_newest_first(clock: ManualClock) -> None:
     clock.advance(timedelta(hours=12, seconds=1))
     new = v.place(market())
     assert [f.order_id for f in v.latest_fills("BTC_JPY")] == [new, mid]
+    assert [f.order_id for f in v.latest_fills("BTC_JPY", limit=1)] == [new]
+    assert [f.order_id for f in v.latest_fills("BTC_JPY", limit=5)] == [new, mid]
     assert [f.order_id for f in v.all_fills()] == [old, mid, new]
     with pytest.raises(BrokerRejected, match="ERR-5106"):
         v.latest_fills("NOPE")

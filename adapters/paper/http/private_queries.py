@@ -70,7 +70,7 @@ def latest_executions(sim: SimGmo, call: Call) -> dict[str, Any]:
     """``/v1/latestExecutions?symbol=``: fills of the last day, newest first, paginated."""
     symbol = query_symbol(call.query)
     page, count = page_and_count(call.query)
-    fills = sim.venue.latest_fills(symbol or "")
+    fills = sim.venue.latest_fills(symbol or "", limit=page * count)  # up to this page only
     return page_reply(_views(sim, page_of(fills, page, count)), page, count)
 
 
