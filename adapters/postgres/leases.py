@@ -15,10 +15,10 @@ from typing import Any
 
 import psycopg
 import trio
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
 from adapters.postgres.blocking import run_blocking
-from hexexec.domain.errors import StoreUnavailable
+from adapters.postgres.transient import TRANSIENT, unavailable
 
 KEY = "hashtext('hexexec-lease:' || current_schema()), hashtext(%s)"
 TRY = f"SELECT pg_try_advisory_lock({KEY})"
@@ -64,9 +64,8 @@ class PostgresLeases:
                 # Another process holds it: nothing here could be told when it is freed, so poll.
                 while not await run_blocking(try_lock):  # noqa: ASYNC110
                     await trio.sleep(self._poll_s)
-            except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
-                raise StoreUnavailable(
-                    f"PostgreSQL lease {name!r}: {type(exc).__name__}: {exc}"[:300]) from exc
+            except TRANSIENT as exc:
+                raise unavailable(f"lease {name!r}", exc) from exc
             yield
         finally:
             # Shielded: a lease must be given back even when its holder is being cancelled.

@@ -34,23 +34,19 @@ import outcome
 import psycopg
 import trio
 from psycopg import IsolationLevel
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
 from adapters.postgres.adaptation import configure_connection
 from adapters.postgres.blocking import call_in_thread, run_blocking
 from adapters.postgres.leases import PostgresLeases
 from adapters.postgres.schema import apply_schema, check_schema_name, load_schema
+from adapters.postgres.transient import TRANSIENT, unavailable
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from hexexec.domain.errors import StoreUnavailable
 
 # Locks are namespaced by the search path's schema, so two deployments (or two tests) sharing a
 # database never wait on each other; the two-int form keeps clear of single-key advisory locks.
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('hexexec:' || current_schema()), hashtext(%s))"
-# Failures that say "not now" rather than "never": a lost or refused connection, a server shutting
-# down, a statement or lock timeout, a deadlock or serialization failure (all OperationalError),
-# a connection already closed (InterfaceError), no connection free in time (PoolTimeout). The
-# services run the unit of work again (hexexec/services/store_retry.py).
-TRANSIENT = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -198,9 +194,7 @@ class PostgresStore:
                     raise self._unavailable("committing (outcome unknown)", exc) from exc
 
     def _unavailable(self, when: str, exc: BaseException) -> StoreUnavailable:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return StoreUnavailable(
-            f"PostgreSQL {self._target} {when}: {type(exc).__name__}: {first_line}"[:300])
+        return unavailable(f"{self._target} {when}", exc)
 
     async def _begin(self, locks: list[str]) -> psycopg.Connection[Any]:
         """Take a connection and, in the same hop, the advisory locks (cancellable while waited)."""

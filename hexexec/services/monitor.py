@@ -170,21 +170,16 @@ async def poll_orders(engine: Engine, watches: dict[str, Watch]) -> None:
 async def _sync(engine: Engine, by_venue_id: dict[str, Watch],
                 venue_orders: Sequence[VenueOrder]) -> None:
     """Record one batch: per symbol, all new fills in one transaction, in the venue's order."""
+    watched = [(by_venue_id[o.order_id], o) for o in venue_orders if o.order_id in by_venue_id]
     news: dict[str, list[VenueOrder]] = {}
-    by_symbol: dict[str, list[VenueUpdate]] = {}
-    for venue_order in venue_orders:
-        watch = by_venue_id.get(venue_order.order_id)
-        if watch is None:
-            continue
-        by_symbol.setdefault(venue_order.symbol, [])
+    for watch, venue_order in watched:
         if venue_order.executed_size > watch.filled:
             news.setdefault(venue_order.symbol, []).append(venue_order)
     fills = await _new_fills(engine, news)
-    for venue_order in venue_orders:
-        watch = by_venue_id.get(venue_order.order_id)
-        if watch is not None:
-            by_symbol[venue_order.symbol].append(VenueUpdate(
-                watch.ticket.client_order_id, venue_order, fills.get(venue_order.order_id, ())))
+    by_symbol: dict[str, list[VenueUpdate]] = {}
+    for watch, venue_order in watched:
+        by_symbol.setdefault(venue_order.symbol, []).append(VenueUpdate(
+            watch.ticket.client_order_id, venue_order, fills.get(venue_order.order_id, ())))
     # Symbols are independent (a transaction and a lock each): booked at once.
     ended_by_symbol = await gather([partial(_apply, engine, symbol, updates)
                                     for symbol, updates in by_symbol.items()], AT_ONCE)
@@ -208,14 +203,13 @@ async def _new_fills(engine: Engine, news: dict[str, list[VenueOrder]]) -> dict[
     orders of a symbol have new fills, one request for the symbol's latest fills usually holds
     them all (GMO allows 20 GETs a second, and one per order would spend them twice as fast as
     orders arrive); an order whose fills it does not hold in full is asked for alone."""
+    per_symbol = await gather([partial(_fills_of_symbol, engine, ordered)
+                               for ordered in news.values()], AT_ONCE)
+    return {order_id: fills for found in per_symbol for order_id, fills in found.items()}
+
+
+async def _fills_of_symbol(engine: Engine, ordered: list[VenueOrder]) -> dict[str, Sequence[Fill]]:
     found: dict[str, Sequence[Fill]] = {}
-    await gather([partial(_fills_of_symbol, engine, ordered, found) for ordered in news.values()],
-                 AT_ONCE)
-    return found
-
-
-async def _fills_of_symbol(engine: Engine, ordered: list[VenueOrder],
-                           found: dict[str, Sequence[Fill]]) -> None:
     if len(ordered) > 1:
         latest = await engine.broker.latest_fills(ordered[0].symbol, limit=LATEST_FILLS)
         for venue_order in ordered:
@@ -225,3 +219,4 @@ async def _fills_of_symbol(engine: Engine, ordered: list[VenueOrder],
     for venue_order in ordered:
         if venue_order.order_id not in found:
             found[venue_order.order_id] = await engine.broker.fills(venue_order.order_id)
+    return found
