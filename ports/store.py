@@ -162,6 +162,12 @@ class Store(Protocol):
         ``lock`` names an exclusive lock held until the end of the transaction (the decide step
         locks ``exchange:symbol`` so that several workers never spend the same room twice);
         ``locks`` names several, taken in sorted order (so two such transactions never deadlock).
+        An adapter may take them with the transaction's first read or write rather than when the
+        block opens: they guard what the transaction reads and writes, nothing else.
+
+        A failed write may be reported by a later call of the same unit of work, or when the
+        block ends, rather than by the write itself (an adapter may send writes together with
+        its next statement); either way nothing of the transaction is committed.
         """
         ...
 

@@ -55,11 +55,11 @@ class PostgresDecisionRepository:
         self._uow = uow
 
     async def add(self, decision: DecisionRecord) -> None:
-        await self._uow.execute(INSERT, _params(decision))
+        await self._uow.execute_later(INSERT, _params(decision))
 
     async def add_many(self, decisions: Sequence[DecisionRecord]) -> None:
         if decisions:
-            await self._uow.executemany(INSERT, [_params(d) for d in decisions])
+            await self._uow.executemany_later(INSERT, [_params(d) for d in decisions])
 
     async def for_signal(self, ref: MessageRef) -> Sequence[DecisionRecord]:
         """The signal's decisions in the order they were stored."""

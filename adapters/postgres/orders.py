@@ -21,7 +21,11 @@ from hexexec.domain.orders import Order, OrderIntent, SettleType, Side
 from hexexec.domain.signal import MessageRef, OrderType, TimeInForce
 
 if TYPE_CHECKING:
+    import psycopg
+
     from adapters.postgres.unit_of_work import PostgresUnitOfWork
+
+    Connection = psycopg.Connection[Any]
 
 OPEN = [s.value for s in (OrderStatus.PENDING, OrderStatus.SUBMITTING, OrderStatus.UNKNOWN,
                           OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)]
@@ -115,42 +119,48 @@ def order_from_row(row: dict[str, Any]) -> Order:
     )
 
 
-class PostgresOrderRepository:
-    def __init__(self, uow: PostgresUnitOfWork) -> None:
-        self._uow = uow
-
-    async def _check_venue_id(self, order: Order) -> None:
-        # Checked before writing, so the refusal leaves the transaction usable; the unique
-        # index still settles a race between two transactions.
-        if order.order_id is None:
-            return
-        row = await self._uow.fetchone(VENUE_OWNER, (order.order_id, order.client_order_id))
-        if row is not None:
-            raise VenueOrderOwned(order.order_id, row["client_order_id"])
-
-    async def _write(self, query: str, order: Order) -> int:
+def _write(conn: Connection, query: str, order: Order, params: dict[str, Any]) -> int:
+    """Run an INSERT or UPDATE of ``order``; the rows it touched. The venue id is checked first,
+    so that the refusal names the row that owns it; the unique index settles a race between two
+    transactions that the check cannot see."""
+    with conn.cursor() as cur:
+        if order.order_id is not None:
+            owner = cur.execute(VENUE_OWNER, (order.order_id, order.client_order_id)).fetchone()
+            if owner is not None:
+                raise VenueOrderOwned(order.order_id, owner[0])
         try:
-            return await self._uow.execute(query, order_params(order))
+            return cur.execute(query, params).rowcount
         except UniqueViolation as exc:
             if exc.diag.constraint_name == "orders_order_id_key" and order.order_id is not None:
                 # Lost a race the check above could not see: the other row committed meanwhile.
                 raise VenueOrderOwned(order.order_id, "a concurrent transaction") from exc
             raise
 
+
+class PostgresOrderRepository:
+    def __init__(self, uow: PostgresUnitOfWork) -> None:
+        self._uow = uow
+
     async def add(self, order: Order) -> None:
-        """Insert a new order (its client_order_id must be new, its signal without an order)."""
-        await self._check_venue_id(order)
-        await self._write(INSERT, order)
+        """Insert a new order (its client_order_id must be new, its signal without an order).
+        Sent with the unit of work's next hop; a refusal is raised from there."""
+        params = order_params(order)
+        await self._uow.later(lambda conn: _write(conn, INSERT, order, params))
+
+    async def update(self, order: Order) -> None:
+        """Replace the stored order; VenueOrderOwned if its venue id belongs to another row,
+        LookupError if there is no such order (both raised by the unit of work's next hop)."""
+        params = order_params(order)
+
+        def work(conn: Connection) -> None:
+            if _write(conn, UPDATE, order, params) == 0:
+                raise LookupError(f"no order {order.client_order_id} to update")
+
+        await self._uow.later(work)
 
     async def get(self, client_order_id: str) -> Order | None:
         row = await self._uow.fetchone(SELECT + " WHERE client_order_id = %s", (client_order_id,))
         return None if row is None else order_from_row(row)
-
-    async def update(self, order: Order) -> None:
-        """Replace the stored order; VenueOrderOwned if its venue id belongs to another row."""
-        await self._check_venue_id(order)
-        if await self._write(UPDATE, order) == 0:
-            raise LookupError(f"no order {order.client_order_id} to update")
 
     async def by_venue_id(self, order_id: str) -> Order | None:
         row = await self._uow.fetchone(SELECT + " WHERE order_id = %s", (order_id,))
@@ -180,7 +190,7 @@ class PostgresOrderRepository:
 
     async def add_many(self, orders: Sequence[Order]) -> None:
         if orders:
-            await self._uow.executemany(INSERT, [order_params(o) for o in orders])
+            await self._uow.executemany_later(INSERT, [order_params(o) for o in orders])
 
     async def count_created_since(self, exchange: str, since: datetime) -> int:
         query = "SELECT count(*) AS n FROM orders WHERE exchange = %s AND created_at >= %s"

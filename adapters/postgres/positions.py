@@ -71,7 +71,7 @@ class PostgresPositionRepository:
         return Position(exchange, symbol) if row is None else position_from_row(row)
 
     async def put(self, position: Position) -> None:
-        await self._uow.execute(PUT, position_params(position))
+        await self._uow.execute_later(PUT, position_params(position))
 
     async def all(self) -> Sequence[Position]:
         """Every stored position, by (exchange, symbol)."""

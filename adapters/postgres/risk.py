@@ -68,7 +68,7 @@ class PostgresRiskRepository:
 
     async def set_state(self, state: RiskState) -> None:
         """Persist a new trading state; the history of states is kept."""
-        await self._uow.execute(SET_STATE, {
+        await self._uow.execute_later(SET_STATE, {
             "state": state.state.value,
             "reason": state.reason,
             "set_by": state.set_by,
@@ -77,7 +77,7 @@ class PostgresRiskRepository:
         })
 
     async def add_equity_point(self, point: EquityPoint) -> None:
-        """Store the point and keep the staircase (schema.sql, version 2) in one hop."""
+        """Store the point and keep the staircase (schema.sql, version 2), with the next hop."""
         params = {"at": point.at, "equity": point.equity}
 
         def work(conn: psycopg.Connection[Any]) -> None:
@@ -88,7 +88,7 @@ class PostgresRiskRepository:
                 cur.execute(SUPERSEDE_EARLIER, params)
                 cur.execute(INSERT_POINT, params)
 
-        await self._uow.run(work)
+        await self._uow.later(work)
 
     async def peak_equity(self, since: datetime) -> Decimal | None:
         """The highest equity at or after ``since``: the earliest unsuperseded point from then
@@ -105,7 +105,7 @@ class PostgresRiskRepository:
     async def add_trip(self, trip: ClosedTrip) -> None:
         query = f"INSERT INTO closed_trips ({TRIP_FIELDS}) VALUES (%s, %s, %s, %s, %s)"
         params = (trip.exchange, trip.symbol, trip.pnl, trip.opened_at, trip.closed_at)
-        await self._uow.execute(query, params)
+        await self._uow.execute_later(query, params)
 
     async def trips(self, since: datetime, limit: int | None = None) -> Sequence[ClosedTrip]:
         """Round trips closed at or after ``since``, newest first (ties: latest stored first)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from adapters.postgres.adaptation import utc
@@ -117,7 +118,7 @@ class PostgresSignalRepository:
 
     async def add_many(self, records: Sequence[SignalRecord]) -> None:
         if records:
-            await self._uow.executemany(INSERT_MANY, [signal_params(r) for r in records])
+            await self._uow.executemany_later(INSERT_MANY, [signal_params(r) for r in records])
 
     async def get_many(self, refs: Sequence[MessageRef]) -> Mapping[MessageRef, SignalRecord]:
         if not refs:
@@ -132,6 +133,12 @@ class PostgresSignalRepository:
         return None if row is None else signal_from_row(row)
 
     async def set_status(self, ref: MessageRef, status: SignalStatus, reason: str | None) -> None:
+        """Sent with the unit of work's next hop; LookupError (from there) if no such signal."""
         params = (status.value, reason, ref.stream, ref.message_id)
-        if await self._uow.execute(SET_STATUS, params) == 0:
-            raise LookupError(f"no signal {ref.stream}/{ref.message_id}")
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            with conn.cursor() as cur:
+                if cur.execute(SET_STATUS, params).rowcount == 0:
+                    raise LookupError(f"no signal {ref.stream}/{ref.message_id}")
+
+        await self._uow.later(work)

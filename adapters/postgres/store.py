@@ -22,7 +22,6 @@ previous lock holder committed (a REPEATABLE READ snapshot would predate the loc
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import AsyncIterator, Collection
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -30,14 +29,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import outcome
 import psycopg
 import trio
 from psycopg import IsolationLevel
 from psycopg_pool import ConnectionPool
 
 from adapters.postgres.adaptation import configure_connection
-from adapters.postgres.blocking import call_in_thread, run_blocking
+from adapters.postgres.blocking import run_blocking
 from adapters.postgres.leases import PostgresLeases
 from adapters.postgres.schema import apply_schema, check_schema_name, load_schema
 from adapters.postgres.transient import TRANSIENT, unavailable
@@ -47,6 +45,10 @@ from hexexec.domain.errors import StoreUnavailable
 # Locks are namespaced by the search path's schema, so two deployments (or two tests) sharing a
 # database never wait on each other; the two-int form keeps clear of single-key advisory locks.
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('hexexec:' || current_schema()), hashtext(%s))"
+
+
+def _take_lock(conn: psycopg.Connection[Any], name: str) -> None:
+    conn.execute(LOCK, (name,))
 
 
 @dataclass(frozen=True)
@@ -164,71 +166,62 @@ class PostgresStore:
                           ) -> AsyncIterator[PostgresUnitOfWork]:
         """A unit of work on one connection: commits when the block ends normally, rolls back on
         any exception or cancellation. ``lock`` and ``locks`` are held until the end of the
-        transaction; they are taken in sorted order, so two transactions never deadlock on them."""
+        transaction; they are taken in sorted order, so two transactions never deadlock on them.
+
+        The connection is taken, and the locks waited for, in the unit of work's first hop to
+        the database (with its first statement), and writes ride along with the next statement
+        or the commit (unit_of_work.py): a short transaction costs two hops, not one per call.
+        """
         if (lock is not None and not isinstance(lock, str)) or isinstance(locks, str) or any(
                 not isinstance(name, str) for name in locks):
             raise TypeError("a lock is named by a string")
         names = sorted({*locks, *([lock] if lock is not None else [])})
-        async with self._slots:
-            try:
-                conn = await self._begin(names)
-            except TRANSIENT as exc:
-                raise self._unavailable("starting a transaction", exc) from exc
-            uow = PostgresUnitOfWork(conn, self._timeouts.connect)
+        async with self._slots:  # a connection is free for us: getconn will not wait
+            uow = PostgresUnitOfWork(self._getconn, _take_lock, names, self._timeouts.connect)
             try:
                 yield uow
             except BaseException as exc:
                 uow.close()
-                with trio.CancelScope(shield=True):
-                    await run_blocking(lambda: self._end(conn, commit=False))
+                if (conn := uow.connection) is not None:
+                    with trio.CancelScope(shield=True):
+                        await run_blocking(lambda: self._end(conn, commit=False))
                 if isinstance(exc, TRANSIENT):
                     raise self._unavailable("in a transaction (rolled back)", exc) from exc
                 raise
-            uow.close()
             # Shielded: once the block has ended normally the commit is not abandoned halfway;
             # a cancel arriving now is delivered at the caller's next checkpoint.
             with trio.CancelScope(shield=True):
-                try:
-                    await run_blocking(lambda: self._end(conn, commit=True))
-                except TRANSIENT as exc:
-                    raise self._unavailable("committing (outcome unknown)", exc) from exc
+                await self._commit(uow, bool(names))
+
+    async def _commit(self, uow: PostgresUnitOfWork, locked: bool) -> None:
+        """Run the writes kept for later and commit, in one hop. A failed write rolls back; a
+        failed commit has an unknown outcome (the server may have committed)."""
+        if uow.connection is None and not uow.pending and not locked:
+            uow.close()  # nothing was read, written or locked: no transaction to end
+            return
+        committing = False
+
+        def commit(conn: psycopg.Connection[Any]) -> None:
+            nonlocal committing
+            committing = True
+            self._end(conn, commit=True)  # gives the connection back, whatever happens
+
+        try:
+            await uow.finish(commit)
+        except BaseException as exc:
+            if not committing and (conn := uow.connection) is not None:
+                await run_blocking(lambda: self._end(conn, commit=False))
+            if isinstance(exc, TRANSIENT):
+                when = "committing (outcome unknown)" if committing else "in a transaction (rolled back)"
+                raise self._unavailable(when, exc) from exc
+            raise
 
     def _unavailable(self, when: str, exc: BaseException) -> StoreUnavailable:
         return unavailable(f"{self._target} {when}", exc)
 
-    async def _begin(self, locks: list[str]) -> psycopg.Connection[Any]:
-        """Take a connection and, in the same hop, the advisory locks (cancellable while waited)."""
-        holder: dict[str, psycopg.Connection[Any]] = {}
-        abandoned = threading.Event()
-
-        def work() -> psycopg.Connection[Any]:
-            conn: psycopg.Connection[Any] = self._pool.getconn(timeout=self._timeouts.connect)
-            holder["conn"] = conn
-            try:
-                for name in locks:
-                    if abandoned.is_set():
-                        break
-                    conn.execute(LOCK, (name,))
-            except BaseException:
-                self._end(conn, commit=False)
-                raise
-            return conn
-
-        def cancel() -> None:
-            abandoned.set()
-            if (conn := holder.get("conn")) is not None:
-                conn.cancel_safe(timeout=self._timeouts.connect)
-
-        result, cancelled = await call_in_thread(work, cancel)
-        if not cancelled:
-            return result.unwrap()
-        if isinstance(result, outcome.Value):  # got it just as the cancel came: give it back
-            conn = result.unwrap()
-            with trio.CancelScope(shield=True):
-                await run_blocking(lambda: self._end(conn, commit=False))
-        await trio.lowlevel.checkpoint()  # delivers the cancellation
-        # Only reached if what interrupted us was not a cancellation after all: start again.
-        return await self._begin(locks)
+    def _getconn(self) -> psycopg.Connection[Any]:
+        conn: psycopg.Connection[Any] = self._pool.getconn(timeout=self._timeouts.connect)
+        return conn
 
     def _end(self, conn: psycopg.Connection[Any], commit: bool) -> None:
         """Commit or roll back, then give the connection back (a broken one is replaced).

@@ -242,9 +242,14 @@ async def profile_burst(settings: Settings, store: PostgresStore, metrics: Count
     async with engine_life(settings, store, metrics, LIFTED) as life:
         await phases.burst(feed, metrics, venue, meter, life, 200, 60)
         profiler = cProfile.Profile()
-        profiler.enable()
+        if path != "-":
+            profiler.enable()
         phase = await phases.burst(feed, metrics, venue, meter, life, plan.burst, 600)
         profiler.disable()
+    print(f"burst: {phase.n} signals, to the venue {phase.extra['venue_steady']:.0f}/s, "
+          f"settled {phase.extra['settled']:.0f}/s")
+    if path == "-":
+        return
     profiler.dump_stats(path)
     print(f"profiled burst: {phase.n} signals, settled {phase.extra['settled']:.0f}/s "
           f"(slowed by the profiler); stats in {path}")
@@ -259,7 +264,8 @@ def main() -> None:
                         help="signals of the memory phase (default 100000; --quick 1000)")
     parser.add_argument("--max-minutes", type=float, default=30.0,
                         help="time budget of the memory phase")
-    parser.add_argument("--profile", metavar="PATH", help="only profile a 0 ms burst")
+    parser.add_argument("--profile", metavar="PATH",
+                        help="only profile a 0 ms burst ('-': no cProfile, for a sampling profiler)")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="print where memory grew during the memory phase (slower)")
     args = parser.parse_args()

@@ -144,15 +144,16 @@ async def main(url: str, n: int, concurrency: int) -> None:
 
 
 def _count_hops() -> list[int]:
-    """Count PostgresUnitOfWork.run calls: [all so far, those made by the 1-task decides]."""
+    """Count a unit of work's hops to its connection's thread (statements, the commit
+    included): [all so far, those made by the 1-task decides]."""
     counter = [0, 0]
-    original = PostgresUnitOfWork.run
+    original = PostgresUnitOfWork._hop
 
-    async def counted(self: PostgresUnitOfWork, fn: Callable[..., Any]) -> Any:
+    async def counted(self: PostgresUnitOfWork, pending: Any, fn: Callable[..., Any]) -> Any:
         counter[0] += 1
-        return await original(self, fn)
+        return await original(self, pending, fn)
 
-    PostgresUnitOfWork.run = counted  # type: ignore[method-assign]
+    PostgresUnitOfWork._hop = counted  # type: ignore[method-assign]
     return counter
 
 

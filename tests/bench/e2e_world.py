@@ -87,9 +87,10 @@ class CountingMetrics:
 
 
 class StoreCounter:
-    """Counts what the PostgreSQL store does: transactions, those that wrote, statements
-    (each one a worker-thread hop and a round trip), send leases (each taken and given back on
-    a connection of its own: two hops or more). Wraps the classes' methods in place."""
+    """Counts what the PostgreSQL store does: transactions, those that wrote, hops to a
+    connection's worker thread (one or more statements each; the first takes the connection and
+    the locks, the last commits), send leases (each taken and given back on a connection of its
+    own: two hops or more). Wraps the classes' methods in place."""
 
     def __init__(self) -> None:
         self.transactions = 0
@@ -118,19 +119,33 @@ class StoreCounter:
             return lease(self, name)
 
         PostgresStore.lease = counted_lease  # type: ignore[method-assign]
-        for name in ("fetchone", "fetchall", "execute", "executemany"):
+        for name in ("fetchone", "fetchall", "execute"):
             setattr(PostgresUnitOfWork, name, self._note_writes(getattr(PostgresUnitOfWork, name)))
-        run = PostgresUnitOfWork.run
+        later = PostgresUnitOfWork.later
 
-        async def counted_run(uow: PostgresUnitOfWork, fn: Callable[..., Any]) -> Any:
-            self.statements += 1  # one hop to the connection's thread (one or more statements)
-            return await run(uow, fn)
+        async def noted_later(uow: PostgresUnitOfWork, work: Callable[..., Any]) -> None:
+            self._wrote.add(id(uow))  # only writes are kept for later
+            await later(uow, work)
 
-        PostgresUnitOfWork.run = counted_run  # type: ignore[method-assign]
+        PostgresUnitOfWork.later = noted_later  # type: ignore[method-assign]
+        hop = PostgresUnitOfWork._hop
+
+        async def counted_hop(uow: PostgresUnitOfWork, pending: Any, fn: Callable[..., Any]
+                              ) -> Any:
+            # One hop to the connection's thread: one or more statements, the commit included.
+            self.statements += 1
+            return await hop(uow, pending, fn)
+
+        PostgresUnitOfWork._hop = counted_hop  # type: ignore[method-assign]
 
     def _note_writes(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        writes: dict[str, bool] = {}  # the queries are a few constant strings
+
         async def noted(uow: PostgresUnitOfWork, query: str, params: Any = None) -> Any:
-            if WRITES.search(query):
+            wrote = writes.get(query)
+            if wrote is None:
+                wrote = writes[query] = WRITES.search(query) is not None
+            if wrote:
                 self._wrote.add(id(uow))
             return await method(uow, query, params)
 

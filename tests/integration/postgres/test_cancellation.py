@@ -101,7 +101,8 @@ async def test_cancel_while_waiting_for_the_symbol_lock(
         held_when_cancelled: list[bool] = []
 
         async def hold(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-            async with holder.transaction(lock=LOCK):
+            async with holder.transaction(lock=LOCK) as uow:
+                await uow.risk.state()  # locks are taken with the first statement
                 task_status.started()
                 await release.wait()
 

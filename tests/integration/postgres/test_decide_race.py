@@ -126,6 +126,7 @@ async def test_two_transactions_adopting_one_venue_order_cannot_both_win(
     async def adopt_first() -> None:
         async with pg_store.transaction() as uow:
             await uow.orders.update(first)
+            await uow.orders.get(first.client_order_id)  # the update is sent (not committed)
             adopted.set()
             await commit_first.wait()
 
