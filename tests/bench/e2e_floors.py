@@ -11,6 +11,8 @@ Also the machine's description and the process's resident memory.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import platform
 import time
@@ -89,6 +91,27 @@ def http_floor(base_url: str, n: int, name: str = "HTTP GET /v1/status") -> Samp
             client.get(base_url + "/public/v1/status").raise_for_status()
 
         return timed(name, n, get, warmup=5)
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def malloc_view() -> dict[str, float] | None:
+    """glibc's view of its heap, MiB: what it took from the OS by sbrk/arenas and by mmap, what
+    of that is in use, and what it holds free (RSS a trim could give back). None off glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallinfo2 = libc.mallinfo2
+    except (OSError, AttributeError):
+        return None
+    mallinfo2.restype = _Mallinfo2
+    info = mallinfo2()
+    mib = 1024 * 1024
+    return {"heap": info.arena / mib, "mmapped": info.hblkhd / mib,
+            "in_use": info.uordblks / mib, "free": info.fordblks / mib}
 
 
 def rss_mib() -> float:

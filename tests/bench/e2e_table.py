@@ -168,6 +168,10 @@ def memory_rows(t: Table, r: Results, published: int) -> None:
         t.row(f"  extrapolated linearly to {r.memory_goal} ({per_k:+.3f} MiB per 1,000)",
               f"{x['rss_start'] + per_k * r.memory_goal / 1000:.1f} MiB", "",
               f"growth {per_k * r.memory_goal / 1000 / x['rss_start']:+.1%}")
+    before, after = x.get("malloc_start"), x.get("malloc_end")
+    if before and after:
+        t.note("  glibc's heap before → after (MiB): " + ", ".join(
+            f"{k.replace('_', ' ')} {before[k]:.1f} → {after[k]:.1f}" for k in before))
     previous = (0, 0.0)
     for count, seconds, rss in mem.samples:
         rate = (count - previous[0]) / max(seconds - previous[1], 1e-9)
