@@ -36,10 +36,10 @@ class PostgresLeases:
     async def lease(self, name: str) -> AsyncIterator[None]:
         state: dict[str, Any] = {}
 
-        def take_connection() -> None:
-            state["conn"] = self._pool.getconn(timeout=self._connect_timeout)
-
         def try_lock() -> bool:
+            # The first try takes the connection too: one hop when the lease is free.
+            if "conn" not in state:
+                state["conn"] = self._pool.getconn(timeout=self._connect_timeout)
             conn: psycopg.Connection[Any] = state["conn"]
             row = conn.execute(TRY, (name,)).fetchone()
             state["locked"] = bool(row and row[0])
@@ -60,7 +60,6 @@ class PostgresLeases:
 
         try:
             try:
-                await run_blocking(take_connection)
                 # Another process holds it: nothing here could be told when it is freed, so poll.
                 while not await run_blocking(try_lock):  # noqa: ASYNC110
                     await trio.sleep(self._poll_s)

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import outcome
 import psycopg
 import trio
-from psycopg.rows import dict_row
 
 from adapters.postgres.blocking import run_blocking
 from adapters.postgres.decisions import PostgresDecisionRepository
@@ -33,6 +33,7 @@ from adapters.postgres.orders import PostgresOrderRepository
 from adapters.postgres.positions import PostgresPositionRepository
 from adapters.postgres.risk import PostgresRiskRepository
 from adapters.postgres.signals import PostgresSignalRepository
+from adapters.postgres.statements import Read, Write, run_reads, run_writes
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -47,6 +48,30 @@ class UnitOfWorkClosed(RuntimeError):
 
 class Abandoned(Exception):
     """The hop was cancelled before its next statement started (raised on the worker thread)."""
+
+
+class _Gathering:
+    """Reads of several tasks bound for one hop; each gets its own outcome."""
+
+    def __init__(self, works: list[Callable[[Connection], Any]]) -> None:
+        self.works = works
+        self.results: list[outcome.Outcome[Any]] = []
+        self.error: BaseException | None = None
+        self.done = trio.Event()
+
+    async def join(self, fn: Callable[[Connection], T]) -> T:
+        index = len(self.works)
+        self.works.append(fn)
+        await self.done.wait()
+        if index < len(self.results):
+            return cast("T", self.results[index].unwrap())
+        if isinstance(self.error, Exception):
+            raise self.error
+        raise RuntimeError("the shared hop did not run: its first caller was cancelled")
+
+    def run_all(self, conn: Connection) -> None:
+        """On the worker thread: every work, in one pipeline when all are plain reads."""
+        self.results = run_reads(conn, self.works)
 
 
 class PostgresUnitOfWork:
@@ -64,6 +89,7 @@ class PostgresUnitOfWork:
         self._cancel_timeout = cancel_timeout
         self._conn: Connection | None = None  # set on the worker thread by the first hop
         self._pending: list[Work] = []
+        self._gathering: _Gathering | None = None
         self._open = True
         self.signals = PostgresSignalRepository(self)
         self.decisions = PostgresDecisionRepository(self)
@@ -99,10 +125,31 @@ class PostgresUnitOfWork:
 
     async def run(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(connection)`` on a worker thread inside this transaction, after the writes
-        kept for later (and, in the first hop, after taking the connection and the locks)."""
+        kept for later (and, in the first hop, after taking the connection and the locks).
+
+        Calls made at the same moment by several tasks (a service reading independent things
+        at once) share one hop: the first waits one checkpoint for the others to join, then the
+        hop runs them in the order they came. When one fails, all of them fail with its error
+        (the transaction is lost anyway).
+        """
         self._check_open()
-        pending, self._pending = self._pending, []
-        return await self._hop(pending, fn)
+        gathering = self._gathering
+        if gathering is not None:
+            return await gathering.join(fn)
+        gathering = self._gathering = _Gathering([fn])
+        try:
+            try:
+                await trio.lowlevel.checkpoint()  # the other tasks of this moment join meanwhile
+            finally:
+                self._gathering = None
+            pending, self._pending = self._pending, []
+            await self._hop(pending, gathering.run_all)
+        except BaseException as exc:
+            gathering.error = exc  # the writes, the locks or the hop failed: all of us fail
+            raise
+        finally:
+            gathering.done.set()
+        return cast("T", gathering.results[0].unwrap())
 
     async def finish(self, end: Callable[[Connection], None]) -> None:
         """Run the writes kept for later, then ``end(connection)`` (commit), in one hop."""
@@ -122,10 +169,9 @@ class PostgresUnitOfWork:
                     if abandoned.is_set():
                         raise Abandoned
                     self._lock(conn, name)
-            for write in pending:
-                if abandoned.is_set():
-                    raise Abandoned
-                write(conn)
+            if abandoned.is_set():
+                raise Abandoned
+            run_writes(conn, pending)
             return fn(conn)
 
         def cancel() -> None:
@@ -136,18 +182,10 @@ class PostgresUnitOfWork:
         return await run_blocking(work, on_cancel=cancel)
 
     async def fetchone(self, query: str, params: Params = None) -> Row | None:
-        def work(conn: Connection) -> Row | None:
-            with conn.cursor(row_factory=dict_row) as cur:
-                return cur.execute(query, params).fetchone()
-
-        return await self.run(work)
+        return cast("Row | None", await self.run(Read(query, params, one=True)))
 
     async def fetchall(self, query: str, params: Params = None) -> list[Row]:
-        def work(conn: Connection) -> list[Row]:
-            with conn.cursor(row_factory=dict_row) as cur:
-                return cur.execute(query, params).fetchall()
-
-        return await self.run(work)
+        return cast("list[Row]", await self.run(Read(query, params, one=False)))
 
     async def execute(self, query: str, params: Params = None) -> int:
         """Run a statement now; the number of rows it touched."""
@@ -155,17 +193,12 @@ class PostgresUnitOfWork:
 
     async def execute_later(self, query: str, params: Params = None) -> None:
         """Run a statement whose reply nobody reads, with the next hop."""
-        await self.later(lambda conn: execute(conn, query, params))
+        await self.later(Write(query, params))
 
     async def executemany_later(self, query: str, params: Sequence[dict[str, Any] | Sequence[Any]]
-                          ) -> None:
-        """Run a statement once per set of parameters (pipelined), with the next hop."""
-
-        def work(conn: Connection) -> None:
-            with conn.cursor() as cur:
-                cur.executemany(query, params)
-
-        await self.later(work)
+                                ) -> None:
+        """Run a statement once per set of parameters, with the next hop."""
+        await self.later(Write(query, params, many=True))
 
 
 def execute(conn: Connection, query: str, params: Params = None) -> int:

@@ -8,18 +8,22 @@ read at some instant too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import cast
 
 from hexexec.domain.accounting import ZERO, ClosedTrip, Position
 from hexexec.domain.equity import equity
 from hexexec.domain.orders import Order, OrderIntent, SettleType
 from hexexec.domain.planning import plan_order
+from hexexec.domain.records import SignalRecord
 from hexexec.domain.risk import RiskContext, RuleResult, drawdown_window_start, evaluate
-from hexexec.domain.signal import Signal
+from hexexec.domain.signal import MessageRef, Signal
 from hexexec.domain.trading_state import RiskState
+from hexexec.services.concurrently import gather
 from hexexec.services.engine import Engine
 from ports.store import UnitOfWork
 
@@ -45,25 +49,44 @@ class Books:
         self.orders_last_minute += 1
 
 
-async def load_books(engine: Engine, uow: UnitOfWork, signals: Sequence[Signal],
-                     marks: dict[str, Decimal], now: datetime) -> Books:
-    """Read what the rules need for these signals (a handful of statements, whatever the batch)."""
+async def load_books(engine: Engine, uow: UnitOfWork, refs: Sequence[MessageRef],
+                     signals: Sequence[Signal], marks: dict[str, Decimal], now: datetime
+                     ) -> tuple[Mapping[MessageRef, SignalRecord], Books]:
+    """The entries already stored (of ``refs``) and the books the rules need for ``signals``.
+
+    Independent reads are made at once, so that a store able to send them together (the
+    PostgreSQL unit of work does) spends two round trips on all of them, whatever the batch.
+    """
     limits = engine.options.limits
     exchange = engine.options.exchange_name
-    state = await uow.risk.state()
-    positions = await uow.positions.all()
+    reads: list[Callable[[], Awaitable[object]]] = [
+        partial(uow.signals.get_many, refs),
+        uow.risk.state,
+        uow.positions.all,
+        partial(uow.orders.open_for_symbols, exchange, {s.symbol for s in signals}),
+        partial(uow.orders.count_created_since, exchange, now - timedelta(minutes=1)),
+    ]
+    first = await gather(reads, limit=len(reads))
+    stored = cast(Mapping[MessageRef, SignalRecord], first[0])
+    state = cast(RiskState, first[1])
+    positions = cast(Sequence[Position], first[2])
     open_orders: dict[tuple[str, str], list[Order]] = {}
-    for order in await uow.orders.open_for_symbols(exchange, {s.symbol for s in signals}):
+    for order in cast(Sequence[Order], first[3]):
         open_orders.setdefault((order.intent.exchange, order.symbol), []).append(order)
-    return Books(
+    # These two depend on the state (its breaker window and resume time).
+    then: list[Callable[[], Awaitable[object]]] = [
+        partial(uow.risk.peak_equity, drawdown_window_start(now, limits, state)),
+        partial(uow.risk.trips, state.resumed_at, limit=limits.max_consecutive_losses),
+    ]
+    peak, trips = await gather(then, limit=len(then))
+    return stored, Books(
         state=state,
-        peak_equity=await uow.risk.peak_equity(drawdown_window_start(now, limits, state)),
+        peak_equity=cast(Decimal | None, peak),
         current_equity=equity(limits.base_equity, positions, marks),
-        trips=await uow.risk.trips(state.resumed_at, limit=limits.max_consecutive_losses),
+        trips=cast(Sequence[ClosedTrip], trips),
         positions={(p.exchange, p.symbol): p for p in positions},
         open_orders=open_orders,
-        orders_last_minute=await uow.orders.count_created_since(
-            exchange, now - timedelta(minutes=1)),
+        orders_last_minute=cast(int, first[4]),
         marks=marks,
     )
 

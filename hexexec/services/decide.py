@@ -74,10 +74,16 @@ async def decide_batch(engine: Engine, messages: Sequence[InboundMessage]) -> li
     locks = {engine.symbol_lock(s.symbol) for s in signals}
     results: list[Decided] = []
     async with engine.store.transaction(locks=locks) as uow:
-        stored = dict(await uow.signals.get_many([m.ref for m in messages]))
         now = engine.clock.now()
+        refs = [m.ref for m in messages]
+        books: Books | None = None
+        if signals:
+            found, books = await load_books(engine, uow, refs, signals, marks, now)
+            stored = dict(found)
+        else:
+            stored = dict(await uow.signals.get_many(refs))
         fresh = [s for s in signals if s.source not in stored]
-        books = await load_books(engine, uow, fresh, marks, now) if fresh else None
+        books = books if fresh else None
         writes = _Writes([], [], [])
         for message, item in zip(messages, parsed, strict=True):
             if message.ref in stored:
