@@ -90,6 +90,7 @@ class PostgresUnitOfWork:
         self._conn: Connection | None = None  # set on the worker thread by the first hop
         self._pending: list[Work] = []
         self._gathering: _Gathering | None = None
+        self._turn = trio.Lock()
         self._open = True
         self.signals = PostgresSignalRepository(self)
         self.decisions = PostgresDecisionRepository(self)
@@ -128,9 +129,9 @@ class PostgresUnitOfWork:
         kept for later (and, in the first hop, after taking the connection and the locks).
 
         Calls made at the same moment by several tasks (a service reading independent things
-        at once) share one hop: the first waits one checkpoint for the others to join, then the
-        hop runs them in the order they came. When one fails, all of them fail with its error
-        (the transaction is lost anyway).
+        at once) share one hop: the first waits its turn (at least one checkpoint) while the
+        others join, then the hop runs them in the order they came. When one fails, all of
+        them fail with its error (the transaction is lost anyway).
         """
         self._check_open()
         gathering = self._gathering
@@ -138,13 +139,17 @@ class PostgresUnitOfWork:
             return await gathering.join(fn)
         gathering = self._gathering = _Gathering([fn])
         try:
-            try:
-                await trio.lowlevel.checkpoint()  # the other tasks of this moment join meanwhile
-            finally:
-                self._gathering = None
-            pending, self._pending = self._pending, []
-            await self._hop(pending, gathering.run_all)
+            # Hops of one unit of work never overlap (one connection). Taking the turn is a
+            # checkpoint: the other calls of this moment join meanwhile, and so do all that come
+            # while an earlier hop is still running.
+            async with self._turn:
+                if self._gathering is gathering:
+                    self._gathering = None
+                pending, self._pending = self._pending, []
+                await self._hop(pending, gathering.run_all)
         except BaseException as exc:
+            if self._gathering is gathering:
+                self._gathering = None
             gathering.error = exc  # the writes, the locks or the hop failed: all of us fail
             raise
         finally:
@@ -154,9 +159,10 @@ class PostgresUnitOfWork:
     async def finish(self, end: Callable[[Connection], None]) -> None:
         """Run the writes kept for later, then ``end(connection)`` (commit), in one hop."""
         self._check_open()
-        pending, self._pending = self._pending, []
-        self._open = False
-        await self._hop(pending, end)
+        async with self._turn:
+            pending, self._pending = self._pending, []
+            self._open = False
+            await self._hop(pending, end)
 
     async def _hop(self, pending: list[Work], fn: Callable[[Connection], T]) -> T:
         abandoned = threading.Event()

@@ -9,9 +9,11 @@ drawdown breaker checked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
+from typing import cast
 
 from hexexec.domain.accounting import Position, apply_fill, order_fill_summary
 from hexexec.domain.equity import EquityPoint, equity
@@ -19,7 +21,9 @@ from hexexec.domain.fills import Fill
 from hexexec.domain.order_status import can_transition, status_from_venue
 from hexexec.domain.orders import Order
 from hexexec.domain.risk import drawdown_breaker, drawdown_window_start
+from hexexec.domain.trading_state import RiskState
 from hexexec.domain.venue import VenueOrder
+from hexexec.services.concurrently import gather
 from hexexec.services.engine import Engine
 from ports.store import UnitOfWork
 
@@ -47,26 +51,37 @@ async def apply_venue_states(
     since average-cost PnL depends on it — and each order's state. Returns the ids of the orders
     that have ended on the venue with every fill it reports recorded."""
     ended: set[str] = set()
+    # Reads that do not depend on one another are made at once (one round trip on PostgreSQL),
+    # so a poll that books several orders of the symbol costs a handful of them, not a few each.
     async with engine.store.transaction(lock=engine.symbol_lock(symbol)) as uow:
-        orders = {u.client_order_id: await uow.orders.get(u.client_order_id) for u in updates}
+        ids = [u.client_order_id for u in updates]
+        orders = dict(zip(ids, await gather([partial(uow.orders.get, cid) for cid in ids],
+                                            len(ids)), strict=True))
         candidates = sorted(((f, u.client_order_id) for u in updates
                              if orders[u.client_order_id] is not None for f in u.fills),
                             key=lambda pair: booking_order(pair[0]))
-        added = [f for f, cid in candidates if await uow.fills.add(f, cid)]
-        if added:
-            await _book_fills(engine, uow, added, marks)
-        for update in updates:
-            order = orders[update.client_order_id]
-            if order is None:
-                ended.add(update.client_order_id)
-                continue
-            if await _record_state(engine, uow, order, update.venue):
+        if candidates:
+            first = candidates[0][0]
+            reads: list[Callable[[], Awaitable[object]]] = [
+                *(partial(uow.fills.add, f, cid) for f, cid in candidates),
+                partial(uow.positions.get, first.exchange, first.symbol)]
+            *new, position = await gather(reads, len(reads))
+            added = [f for (f, _), fresh in zip(candidates, new, strict=True) if fresh]
+            if added:
+                await _book_fills(engine, uow, added, cast(Position, position), marks)
+        live = [(u, order) for u in updates if (order := orders[u.client_order_id]) is not None]
+        ended.update(cid for cid, order in orders.items() if order is None)
+        fills = await gather([partial(uow.fills.for_order, u.client_order_id) for u, _ in live],
+                             len(live))
+        for (update, order), its_fills in zip(live, fills, strict=True):
+            if await _record_state(engine, uow, order, update.venue, its_fills):
                 ended.add(update.client_order_id)
     return ended
 
 
-async def _record_state(engine: Engine, uow: UnitOfWork, order: Order, venue: VenueOrder) -> bool:
-    filled, average = order_fill_summary(list(await uow.fills.for_order(order.client_order_id)))
+async def _record_state(engine: Engine, uow: UnitOfWork, order: Order, venue: VenueOrder,
+                        fills: Sequence[Fill]) -> bool:
+    filled, average = order_fill_summary(list(fills))
     status = status_from_venue(venue.status, filled, order.intent.size)
     if (status, filled, average) != (order.status, order.filled_size, order.average_price):
         if can_transition(order.status, status):
@@ -82,11 +97,9 @@ async def _record_state(engine: Engine, uow: UnitOfWork, order: Order, venue: Ve
     return venue.status.is_final and filled >= venue.executed_size
 
 
-async def _book_fills(
-    engine: Engine, uow: UnitOfWork, added: list[Fill], marks: Mapping[str, Decimal]
-) -> None:
-    first = added[0]  # all of one symbol
-    position = await uow.positions.get(first.exchange, first.symbol)
+async def _book_fills(engine: Engine, uow: UnitOfWork, added: list[Fill], position: Position,
+                      marks: Mapping[str, Decimal]) -> None:
+    first = added[0]  # all of one symbol, as is ``position``
     late = position.updated_at is not None and added[0].timestamp <= position.updated_at
     if late:
         # A fill older than one already booked (found late: a lost reply, a restart, an order
@@ -115,8 +128,10 @@ async def _book_fills(
     limits = engine.options.limits
     now = engine.clock.now()
     prices = {**marks, first.symbol: marks.get(first.symbol, added[-1].price)}
-    current = equity(limits.base_equity, await uow.positions.all(), prices)
-    state = await uow.risk.state()
+    reads: list[Callable[[], Awaitable[object]]] = [uow.positions.all, uow.risk.state]
+    positions, state = await gather(reads, len(reads))  # the position just put included
+    state = cast(RiskState, state)
+    current = equity(limits.base_equity, cast(Sequence[Position], positions), prices)
     peak = await uow.risk.peak_equity(drawdown_window_start(now, limits, state))
     await uow.risk.add_equity_point(EquityPoint(now, current))
     tripped = drawdown_breaker(state, peak, current, limits, now)

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import trio
 
 from adapters.postgres import PostgresStore
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
@@ -133,3 +134,24 @@ async def test_a_transaction_that_only_writes_costs_one_hop(
     assert await db.value("SELECT count(*) FROM signals") == 3
     async with pg_store.transaction() as uow:
         assert await uow.risk.state() == halted
+
+
+async def test_reads_that_come_while_a_hop_runs_wait_for_it_and_share_the_next(
+        pg_store: PostgresStore, hops: list[int]) -> None:
+    """One connection: two pipelines at once on it would break it (psycopg asserts)."""
+    results: dict[str, object] = {}
+
+    async def read(name: str, query: str) -> None:
+        results[name] = await uow.fetchone(query)
+
+    async with pg_store.transaction() as uow:
+        hops[0] = 0
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read, "slow", "SELECT 1 AS n FROM pg_sleep(0.3)")
+            nursery.start_soon(read, "with slow", "SELECT 2 AS n")
+            await trio.sleep(0.1)  # the first hop is running now
+            for k in range(3, 6):
+                nursery.start_soon(read, f"later {k}", f"SELECT {k} AS n")
+        assert hops[0] == 2
+    assert results == {"slow": {"n": 1}, "with slow": {"n": 2}, "later 3": {"n": 3},
+                       "later 4": {"n": 4}, "later 5": {"n": 5}}
