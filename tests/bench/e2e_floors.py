@@ -116,11 +116,22 @@ def malloc_view() -> dict[str, float] | None:
 
 def rss_mib() -> float:
     """Resident memory of this process (VmRSS), MiB."""
+    return rss_parts()["VmRSS"]
+
+
+def rss_parts() -> dict[str, float]:
+    """VmRSS and its parts, MiB: anonymous memory (heaps, stacks: what a leak would grow) and
+    file-backed pages (code and data of the interpreter and its libraries, paged in as new code
+    paths first run)."""
+    parts: dict[str, float] = {}
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                parts[key] = int(value.split()[0]) / 1024
+    if "VmRSS" not in parts:
+        raise RuntimeError("no VmRSS in /proc/self/status")
+    return parts
 
 
 def cpu_seconds() -> float:

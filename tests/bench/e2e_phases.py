@@ -18,7 +18,7 @@ from functools import partial
 import redis
 import trio
 
-from tests.bench.e2e_floors import Sample, cpu_seconds, malloc_view, rss_mib
+from tests.bench.e2e_floors import Sample, cpu_seconds, malloc_view, rss_mib, rss_parts
 from tests.bench.e2e_world import (
     CountingMetrics,
     Life,
@@ -187,7 +187,7 @@ async def memory(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int,
     done, seconds; samples: (signals booked, seconds, RSS MiB) every tenth of the budget."""
     await meter.start()
     start, t0 = filled(metrics), monotonic()
-    rss_start, malloc_start = rss_mib(), malloc_view()
+    rss_start, malloc_start, parts_start = rss_mib(), malloc_view(), rss_parts()
     samples: list[tuple[int, float, float]] = []
     done = 0
 
@@ -210,6 +210,7 @@ async def memory(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int,
     phase = await meter.stop(Phase(done, complete=complete))
     phase.extra.update({"rss_start": rss_start, "rss_end": rss_mib(), "done": done,
                         "seconds": monotonic() - t0, "malloc_start": malloc_start,
-                        "malloc_end": malloc_view()})
+                        "malloc_end": malloc_view(), "parts_start": parts_start,
+                        "parts_end": rss_parts()})
     phase.samples = [*samples, (filled(metrics) - start, monotonic() - t0, phase.extra["rss_end"])]
     return phase

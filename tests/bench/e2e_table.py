@@ -168,6 +168,11 @@ def memory_rows(t: Table, r: Results, published: int) -> None:
         t.row(f"  extrapolated linearly to {r.memory_goal} ({per_k:+.3f} MiB per 1,000)",
               f"{x['rss_start'] + per_k * r.memory_goal / 1000:.1f} MiB", "",
               f"growth {per_k * r.memory_goal / 1000 / x['rss_start']:+.1%}")
+    parts_before, parts_after = x.get("parts_start"), x.get("parts_end")
+    if parts_before and parts_after:
+        t.note("  VmRSS parts before → after (MiB): " + ", ".join(
+            f"{k} {parts_before[k]:.1f} → {parts_after[k]:.1f}" for k in parts_before
+            if k != "VmRSS" and k in parts_after))
     before, after = x.get("malloc_start"), x.get("malloc_end")
     if before and after:
         t.note("  glibc's heap before → after (MiB): " + ", ".join(
