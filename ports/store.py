@@ -153,6 +153,14 @@ class UnitOfWork(Protocol):
     def risk(self) -> RiskRepository: ...
 
 
+class Lease(Protocol):
+    async def check(self) -> None:
+        """Raise ``StoreUnavailable`` if this lease may have been lost since it was taken (the
+        session that held it died, so another worker may hold it now): what is about to be
+        decided under it must not be. Returns when it is still held."""
+        ...
+
+
 class Store(Protocol):
     def transaction(self, lock: str | None = None, *, locks: Collection[str] = ()
                     ) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -171,10 +179,12 @@ class Store(Protocol):
         """
         ...
 
-    def lease(self, name: str) -> AbstractAsyncContextManager[None]:
+    def lease(self, name: str) -> AbstractAsyncContextManager[Lease]:
         """Exclusive use of ``name`` among every worker sharing this store while the block runs,
         network calls included (it is not a transaction). Waits for a holder to finish; released
         when the block ends, on cancellation, and when the holder's process dies. Submitting and
         resolving a symbol's orders happen under its lease, so no look-alike order of another
-        worker is ever in flight while the venue is searched for an ambiguous one."""
+        worker is ever in flight while the venue is searched for an ambiguous one. A lease can be
+        lost without its holder knowing (its session dies): :meth:`Lease.check` says so before
+        anything is concluded under it."""
         ...

@@ -90,6 +90,17 @@ class StoreSnapshot:
         return self.risk_states[-1] if self.risk_states else RiskState()
 
 
+class MemoryLease:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lost = False
+
+    async def check(self) -> None:
+        await trio.lowlevel.checkpoint()
+        if self.lost:
+            raise StoreUnavailable(f"memory store: lease {self.name!r} lost")
+
+
 class MemoryStore:
     """The Store port in memory. Open it with ``async with`` like any adapter (a no-op here)."""
 
@@ -97,6 +108,7 @@ class MemoryStore:
         self._tables = Tables()
         self._lock = trio.Lock()
         self._leases: dict[str, trio.Semaphore] = {}  # not task-owned, like a session lock
+        self._held: dict[str, MemoryLease] = {}
         # Outages for the services' tests: each transaction takes the next one, if any.
         # "refused": raises StoreUnavailable at the start; "lost_commit": commits, then raises
         # StoreUnavailable as a connection lost inside the commit would (the outcome unknown).
@@ -133,11 +145,24 @@ class MemoryStore:
                 raise StoreUnavailable("memory store: outage (committed, reply lost)")
 
     @asynccontextmanager
-    async def lease(self, name: str) -> AsyncIterator[None]:
+    async def lease(self, name: str) -> AsyncIterator[MemoryLease]:
         """Exclusive use of ``name`` among the tasks (workers) sharing this store."""
         lock = self._leases.setdefault(name, trio.Semaphore(1))
-        async with lock:
-            yield
+        await lock.acquire()
+        held = self._held[name] = MemoryLease(name)
+        try:
+            yield held
+        finally:
+            if not held.lost:  # a lost lease was given up when it was lost
+                del self._held[name]
+                lock.release()
+
+    def lose_lease(self, name: str) -> None:
+        """What a PostgreSQL session dying under a lease does: the lease is free for anyone
+        again, and its holder is not told (until it checks)."""
+        held = self._held.pop(name)
+        held.lost = True
+        self._leases[name].release()
 
     def leased(self, name: str) -> bool:
         lock = self._leases.get(name)

@@ -19,10 +19,43 @@ from psycopg_pool import ConnectionPool
 
 from adapters.postgres.blocking import run_blocking
 from adapters.postgres.transient import TRANSIENT, unavailable
+from hexexec.domain.errors import StoreUnavailable
 
 KEY = "hashtext('hexexec-lease:' || current_schema()), hashtext(%s)"
 TRY = f"SELECT pg_try_advisory_lock({KEY})"
 FREE = f"SELECT pg_advisory_unlock({KEY})"
+# The two-int advisory lock as pg_locks shows it: (classid, objid) = the two keys, objsubid 2.
+HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND pid = pg_backend_pid() AND objsubid = 2 "
+    "AND classid = hashtext('hexexec-lease:' || current_schema())::oid "
+    "AND objid = hashtext(%s)::oid)"
+)
+
+
+class PostgresLease:
+    """A lease in hand: :meth:`check` asks its own session whether it still holds the lock."""
+
+    def __init__(self, name: str, conn: psycopg.Connection[Any]) -> None:
+        self._name = name
+        self._conn = conn
+        self._turn = trio.Lock()  # one statement at a time on the lease's connection
+
+    def __repr__(self) -> str:
+        return f"PostgresLease({self._name!r})"
+
+    async def check(self) -> None:
+        def held() -> bool:
+            row = self._conn.execute(HELD, (self._name,)).fetchone()
+            return bool(row and row[0])
+
+        try:
+            async with self._turn:
+                still = await run_blocking(held)
+        except TRANSIENT as exc:
+            raise unavailable(f"lease {self._name!r} lost", exc) from exc
+        if not still:
+            raise StoreUnavailable(f"PostgreSQL lease {self._name!r} lost: its lock is not held")
 
 
 class PostgresLeases:
@@ -33,7 +66,7 @@ class PostgresLeases:
         self._poll_s = poll_s
 
     @asynccontextmanager
-    async def lease(self, name: str) -> AsyncIterator[None]:
+    async def lease(self, name: str) -> AsyncIterator[PostgresLease]:
         state: dict[str, Any] = {}
 
         def try_lock() -> bool:
@@ -65,7 +98,7 @@ class PostgresLeases:
                     await trio.sleep(self._poll_s)
             except TRANSIENT as exc:
                 raise unavailable(f"lease {name!r}", exc) from exc
-            yield
+            yield PostgresLease(name, state["conn"])
         finally:
             # Shielded: a lease must be given back even when its holder is being cancelled.
             with trio.CancelScope(shield=True):

@@ -36,7 +36,7 @@ from psycopg_pool import ConnectionPool
 
 from adapters.postgres.adaptation import configure_connection
 from adapters.postgres.blocking import run_blocking
-from adapters.postgres.leases import PostgresLeases
+from adapters.postgres.leases import PostgresLease, PostgresLeases
 from adapters.postgres.schema import apply_schema, check_schema_name, load_schema
 from adapters.postgres.transient import TRANSIENT, unavailable
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
@@ -155,7 +155,7 @@ class PostgresStore:
 
             await run_blocking(work)
 
-    def lease(self, name: str) -> AbstractAsyncContextManager[None]:
+    def lease(self, name: str) -> AbstractAsyncContextManager[PostgresLease]:
         """Exclusive use of ``name`` among every worker on this database (see PostgresLeases)."""
         if self._leases is None:
             raise RuntimeError("this store was built without leases: open it with PostgresStore.open")

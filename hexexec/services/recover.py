@@ -55,8 +55,8 @@ async def recover(
 
 
 async def _resolve(engine: Engine, order: Order) -> Order:
-    async with engine.store.lease(engine.send_lease(order.symbol)):
-        return await resolve_order(engine, order)
+    async with engine.store.lease(engine.send_lease(order.symbol)) as lease:
+        return await resolve_order(engine, order, lease)
 
 
 async def _with_status(engine: Engine, statuses: set[OrderStatus]) -> Sequence[Order]:

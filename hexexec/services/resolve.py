@@ -21,16 +21,20 @@ from hexexec.domain.venue import VenueOrder
 from hexexec.services.backoff import Backoff
 from hexexec.services.engine import Engine
 from hexexec.services.store_retry import retry_store
+from ports.store import Lease
 
 log = logging.getLogger("hexexec.resolve")
 NOT_PLACED = "not placed"
 
 
-async def resolve_order(engine: Engine, order: Order) -> Order:
-    """Resolve ``order`` (SUBMITTING or UNKNOWN); returns it adopted (with a venue id) or rejected.
+async def resolve_order(engine: Engine, order: Order, lease: Lease) -> Order:
+    """Resolve ``order`` (SUBMITTING or UNKNOWN) under ``lease``, its symbol's send lease;
+    returns it adopted (with a venue id) or rejected.
 
     Waits out venue unavailability without counting it as a search. Cancellation leaves the order
-    unresolved, to be resolved by the next start.
+    unresolved, to be resolved by the next start. Nothing is concluded once the lease is found
+    lost — another worker may have look-alike orders in flight then: ``StoreUnavailable`` is
+    raised and the order stays unresolved, for a later resolution under the lease taken again.
     """
     opts = engine.options
     backoff = Backoff(max_s=opts.backoff_max_s)
@@ -48,9 +52,11 @@ async def resolve_order(engine: Engine, order: Order) -> Order:
             continue
         backoff.reset()
         searches += 1
+        await lease.check()  # the search above saw no other worker's look-alike in flight
         adopted = await retry_store(engine, "adopt", partial(_adopt, engine, order, candidates))
         if adopted is not None:
             return adopted
+    await lease.check()
     return await retry_store(engine, "reject", partial(_reject_not_placed, engine, order))
 
 

@@ -23,6 +23,7 @@ from hexexec.services.concurrently import gather
 from hexexec.services.engine import Engine, OrderTicket
 from hexexec.services.resolve import resolve_order
 from hexexec.services.store_retry import retry_store
+from ports.store import Lease
 
 log = logging.getLogger("hexexec.submit")
 # Orders sent under one taking of a symbol's lease when they queue up: fewer round trips under
@@ -73,8 +74,12 @@ async def _run_lane(
         async for client_order_id in lane_in:
             if stop.is_set():
                 continue  # left PENDING: recovery hands it over again at the next start
+            # Kept across the attempts: sends left unresolved by an attempt cut short (the
+            # store, or the lease, lost) are resolved by the next one.
+            unresolved: list[Order] = []
             await retry_store(engine, "send", partial(
-                _send_under_lease, engine, client_order_id, symbol, lane_in, to_monitor, stop))
+                _send_under_lease, engine, client_order_id, symbol, lane_in, to_monitor, stop,
+                unresolved))
 
 
 async def _send_under_lease(
@@ -84,25 +89,27 @@ async def _send_under_lease(
     lane_in: trio.MemoryReceiveChannel[str],
     to_monitor: trio.MemorySendChannel[OrderTicket],
     stop: trio.Event,
+    unresolved: list[Order],
 ) -> None:
     """Send ``first`` and what has queued up behind it (a run of up to LEASE_RUN orders, up to
     SENDS_AT_ONCE of them in flight together) under one taking of the symbol's lease, then
-    resolve any send that ended ambiguous. Run again if the lease could not be taken:
-    submit_order never sends an order it did not claim itself."""
-    unresolved: list[Order] = []
+    resolve any send that ended ambiguous (those of ``unresolved`` too, left by an earlier
+    attempt). Run again if the lease could not be taken, or was found lost: submit_order never
+    sends an order it did not claim itself."""
 
     async def send(client_order_id: str) -> None:
         if stop.is_set() and client_order_id != first:
             return  # left PENDING: recovery hands it over again at the next start
-        order = await submit_order(engine, client_order_id, symbol, resolve=False)
+        order = await submit_order(engine, client_order_id, symbol)
         if order is not None and order.status.is_unresolved:
-            unresolved.append(order)
+            if all(o.client_order_id != order.client_order_id for o in unresolved):
+                unresolved.append(order)
         elif order is not None and order.order_id is not None:
             await to_monitor.send(OrderTicket(order.client_order_id, order.symbol, order))
 
     # The symbol's lease spans the sends and the resolutions: no other worker has a look-alike
     # order of this symbol in flight while the venue is searched.
-    async with engine.store.lease(engine.send_lease(symbol)):
+    async with engine.store.lease(engine.send_lease(symbol)) as lease:
         # Taken from the lane only now that the lease is held: if taking it fails, this is
         # run again from ``first`` and nothing queued has been lost.
         run = [first]
@@ -114,19 +121,23 @@ async def _send_under_lease(
         await gather([partial(send, cid) for cid in run], SENDS_AT_ONCE)
         # Only now, with none of this run's sends in flight (each one that reached the venue is
         # recorded with its venue id), can a look-alike on the venue be told apart: resolve.
-        for order in unresolved:
-            resolved = await resolve_order(engine, order)
+        # (A lease found lost stops this with StoreUnavailable: the run is taken again from
+        # ``first`` under the lease taken again, and what is still unresolved is resolved then.)
+        while unresolved:
+            resolved = await resolve_order(engine, unresolved[0], lease)
+            unresolved.pop(0)
             if resolved.status.is_live:
                 await to_monitor.send(OrderTicket(resolved.client_order_id, resolved.symbol,
                                                   resolved))
 
 
 async def submit_order(engine: Engine, client_order_id: str, symbol: str, *,
-                       resolve: bool = True) -> Order | None:
+                       lease: Lease | None = None) -> Order | None:
     """Send one PENDING order; returns it as it ended up, or None if it was not ours to send.
     An order left unresolved (the send was ambiguous, or it was found claimed by someone else)
-    is resolved here, or, with ``resolve=False``, returned so that the caller resolves it once
-    none of its other sends of the symbol is in flight.
+    is resolved here under ``lease`` (the symbol's send lease, held by the caller), or, without
+    one, returned so that the caller resolves it once none of its other sends of the symbol is
+    in flight.
 
     Maintenance or a rate limit means "not taken, come back later": the order goes back to
     PENDING and is retried after a backoff — and expires if it grows too old meanwhile.
@@ -139,7 +150,7 @@ async def submit_order(engine: Engine, client_order_id: str, symbol: str, *,
             # Claimed by someone else — another worker that died mid-send, or our own claim
             # whose commit reply was lost — and not resolved yet. It may have reached the
             # venue, so it is never sent again: resolve it (the caller holds the lease).
-            return await resolve_order(engine, order) if resolve else order
+            return order if lease is None else await resolve_order(engine, order, lease)
         if order is None or not claimed:
             return order
         sent = trio.current_time()
@@ -163,9 +174,9 @@ async def submit_order(engine: Engine, client_order_id: str, symbol: str, *,
             log.warning("order send ambiguous: resolving", extra={
                 "client_order_id": client_order_id, "error": repr(exc)})
             unknown = await _update(engine, order, OrderStatus.UNKNOWN, reason=repr(exc)[:500])
-            if unknown is None or unknown.status is not OrderStatus.UNKNOWN or not resolve:
+            if unknown is None or unknown.status is not OrderStatus.UNKNOWN or lease is None:
                 return unknown
-            return await resolve_order(engine, unknown)
+            return await resolve_order(engine, unknown, lease)
         engine.metrics.submit_latency(trio.current_time() - sent)
         engine.metrics.venue_unavailable(False)
         return await _update(engine, order, OrderStatus.NEW, order_id=venue_id)

@@ -66,14 +66,14 @@ async def sweep_once(
         elif order.status.is_live:
             await to_monitor.send(ticket)
         else:
-            async with engine.store.lease(engine.send_lease(order.symbol)):
+            async with engine.store.lease(engine.send_lease(order.symbol)) as lease:
                 async with engine.store.transaction() as uow:
                     current = await uow.orders.get(order.client_order_id)
                 if current is None or not current.status.is_unresolved:
                     continue
                 log.warning("resolving an order another worker left unresolved",
                             extra={"client_order_id": order.client_order_id})
-                resolved = await resolve_order(engine, current)
+                resolved = await resolve_order(engine, current, lease)
             if resolved.status.is_live:
                 await to_monitor.send(ticket)
     return len(stale)

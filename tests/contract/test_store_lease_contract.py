@@ -51,3 +51,10 @@ async def test_a_lease_is_given_back_on_error_and_on_cancel(store):
         nursery.start_soon(gives_up)
     with trio.fail_after(5):  # ...leaves nothing behind: the lease is free
         await waits()
+
+
+async def test_a_lease_in_hand_checks_as_held(store):
+    async with store.lease("send:gmo:BTC_JPY") as lease:
+        await lease.check()
+        await trio.sleep(0.01)
+        await lease.check()

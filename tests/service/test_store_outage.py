@@ -64,7 +64,8 @@ async def test_an_order_claimed_by_a_worker_that_died_mid_send_is_resolved_not_r
     assert mine and claimed is not None
     venue_id = await engine.broker.place(claimed.intent)
     # This worker was handed the same order (a redelivery) and now has the symbol's lease.
-    result = await submit_order(engine, cid, "BTC_JPY")
+    async with engine.store.lease(engine.send_lease("BTC_JPY")) as lease:
+        result = await submit_order(engine, cid, "BTC_JPY", lease=lease)
     assert result is not None and result.order_id == venue_id
     assert result.status is OrderStatus.NEW
     assert [o.order_id for o in world.venue.all_orders()] == [venue_id]  # sent once, not twice
@@ -76,6 +77,7 @@ async def test_an_outage_during_a_claim_never_sends_twice(autojump_clock):
     sent blind: the protocol never sends an order whose claim it cannot prove its own."""
     world, engine, cid = await _one_decided_entry()
     world.store.outages = ["lost_commit"]
-    result = await submit_order(engine, cid, "BTC_JPY")
+    async with engine.store.lease(engine.send_lease("BTC_JPY")) as lease:
+        result = await submit_order(engine, cid, "BTC_JPY", lease=lease)
     assert result is not None and result.status is OrderStatus.REJECTED
     assert world.venue.all_orders() == []

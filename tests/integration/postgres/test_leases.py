@@ -8,6 +8,7 @@ import pytest
 import trio
 
 from adapters.postgres import PostgresStore
+from hexexec.domain.errors import StoreUnavailable
 
 pytestmark = pytest.mark.postgres
 
@@ -36,6 +37,25 @@ async def test_a_lease_dies_with_its_holders_session(database_url, pg_schema):
                 async with b.lease("send:gmo:BTC_JPY"):
                     pass
             nursery.cancel_scope.cancel()
+
+
+async def test_a_lease_whose_session_died_says_so_when_checked(database_url, pg_schema):
+    """The holder is not told when its session dies (a restart, a network cut): another worker
+    can take the lease meanwhile. ``check`` finds out — before anything is concluded under it."""
+    async with PostgresStore.open(database_url, schema=pg_schema) as a, \
+            PostgresStore.open(database_url, schema=pg_schema) as b:
+        async with a.lease("send:gmo:BTC_JPY") as lease:
+            await lease.check()  # held: returns
+            await trio.to_thread.run_sync(_terminate_lease_sessions, database_url, pg_schema,
+                                          "send:gmo:BTC_JPY")
+            with trio.fail_after(10):
+                async with b.lease("send:gmo:BTC_JPY") as other:
+                    await other.check()
+                    with pytest.raises(StoreUnavailable, match="lost"):
+                        await lease.check()
+        with trio.fail_after(10):  # the lost lease's exit gave nothing back twice, and broke nothing
+            async with a.lease("send:gmo:BTC_JPY") as again:
+                await again.check()
 
 
 def _terminate_lease_sessions(database_url: str, schema: str, name: str) -> None:
