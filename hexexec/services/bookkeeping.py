@@ -9,11 +9,10 @@ drawdown breaker checked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
-from typing import cast
 
 from hexexec.domain.accounting import Position, apply_fill, order_fill_summary
 from hexexec.domain.equity import EquityPoint, equity
@@ -23,7 +22,7 @@ from hexexec.domain.orders import Order
 from hexexec.domain.risk import drawdown_breaker, drawdown_window_start
 from hexexec.domain.trading_state import RiskState
 from hexexec.domain.venue import VenueOrder
-from hexexec.services.concurrently import gather
+from hexexec.services.concurrently import at_once
 from hexexec.services.engine import Engine
 from ports.store import UnitOfWork
 
@@ -55,24 +54,22 @@ async def apply_venue_states(
     # so a poll that books several orders of the symbol costs a handful of them, not a few each.
     async with engine.store.transaction(lock=engine.symbol_lock(symbol)) as uow:
         ids = [u.client_order_id for u in updates]
-        orders = dict(zip(ids, await gather([partial(uow.orders.get, cid) for cid in ids],
-                                            len(ids)), strict=True))
+        found: list[Order | None] = await at_once(*(partial(uow.orders.get, cid) for cid in ids))
+        orders = dict(zip(ids, found, strict=True))
         candidates = sorted(((f, u.client_order_id) for u in updates
                              if orders[u.client_order_id] is not None for f in u.fills),
                             key=lambda pair: booking_order(pair[0]))
         if candidates:
             first = candidates[0][0]
-            reads: list[Callable[[], Awaitable[object]]] = [
+            *new, position = await at_once(
                 *(partial(uow.fills.add, f, cid) for f, cid in candidates),
-                partial(uow.positions.get, first.exchange, first.symbol)]
-            *new, position = await gather(reads, len(reads))
+                partial(uow.positions.get, first.exchange, first.symbol))
             added = [f for (f, _), fresh in zip(candidates, new, strict=True) if fresh]
             if added:
-                await _book_fills(engine, uow, added, cast(Position, position), marks)
+                await _book_fills(engine, uow, added, position, marks)
         live = [(u, order) for u in updates if (order := orders[u.client_order_id]) is not None]
         ended.update(cid for cid, order in orders.items() if order is None)
-        fills = await gather([partial(uow.fills.for_order, u.client_order_id) for u, _ in live],
-                             len(live))
+        fills = await at_once(*(partial(uow.fills.for_order, u.client_order_id) for u, _ in live))
         for (update, order), its_fills in zip(live, fills, strict=True):
             if await _record_state(engine, uow, order, update.venue, its_fills):
                 ended.add(update.client_order_id)
@@ -128,10 +125,10 @@ async def _book_fills(engine: Engine, uow: UnitOfWork, added: list[Fill], positi
     limits = engine.options.limits
     now = engine.clock.now()
     prices = {**marks, first.symbol: marks.get(first.symbol, added[-1].price)}
-    reads: list[Callable[[], Awaitable[object]]] = [uow.positions.all, uow.risk.state]
-    positions, state = await gather(reads, len(reads))  # the position just put included
-    state = cast(RiskState, state)
-    current = equity(limits.base_equity, cast(Sequence[Position], positions), prices)
+    positions: Sequence[Position]
+    state: RiskState
+    positions, state = await at_once(uow.positions.all, uow.risk.state)  # the put one included
+    current = equity(limits.base_equity, positions, prices)
     peak = await uow.risk.peak_equity(drawdown_window_start(now, limits, state))
     await uow.risk.add_equity_point(EquityPoint(now, current))
     tripped = drawdown_breaker(state, peak, current, limits, now)

@@ -8,12 +8,11 @@ read at some instant too.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import cast
 
 from hexexec.domain.accounting import ZERO, ClosedTrip, Position
 from hexexec.domain.equity import equity
@@ -23,7 +22,7 @@ from hexexec.domain.records import SignalRecord
 from hexexec.domain.risk import RiskContext, RuleResult, drawdown_window_start, evaluate
 from hexexec.domain.signal import MessageRef, Signal
 from hexexec.domain.trading_state import RiskState
-from hexexec.services.concurrently import gather
+from hexexec.services.concurrently import at_once
 from hexexec.services.engine import Engine
 from ports.store import UnitOfWork
 
@@ -59,34 +58,36 @@ async def load_books(engine: Engine, uow: UnitOfWork, refs: Sequence[MessageRef]
     """
     limits = engine.options.limits
     exchange = engine.options.exchange_name
-    reads: list[Callable[[], Awaitable[object]]] = [
+    stored: Mapping[MessageRef, SignalRecord]
+    state: RiskState
+    positions: Sequence[Position]
+    opened: Sequence[Order]
+    pace: int
+    stored, state, positions, opened, pace = await at_once(
         partial(uow.signals.get_many, refs),
         uow.risk.state,
         uow.positions.all,
         partial(uow.orders.open_for_symbols, exchange, {s.symbol for s in signals}),
         partial(uow.orders.count_created_since, exchange, now - timedelta(minutes=1)),
-    ]
-    first = await gather(reads, limit=len(reads))
-    stored = cast(Mapping[MessageRef, SignalRecord], first[0])
-    state = cast(RiskState, first[1])
-    positions = cast(Sequence[Position], first[2])
+    )
     open_orders: dict[tuple[str, str], list[Order]] = {}
-    for order in cast(Sequence[Order], first[3]):
+    for order in opened:
         open_orders.setdefault((order.intent.exchange, order.symbol), []).append(order)
     # These two depend on the state (its breaker window and resume time).
-    then: list[Callable[[], Awaitable[object]]] = [
+    peak: Decimal | None
+    trips: Sequence[ClosedTrip]
+    peak, trips = await at_once(
         partial(uow.risk.peak_equity, drawdown_window_start(now, limits, state)),
         partial(uow.risk.trips, state.resumed_at, limit=limits.max_consecutive_losses),
-    ]
-    peak, trips = await gather(then, limit=len(then))
+    )
     return stored, Books(
         state=state,
-        peak_equity=cast(Decimal | None, peak),
+        peak_equity=peak,
         current_equity=equity(limits.base_equity, positions, marks),
-        trips=cast(Sequence[ClosedTrip], trips),
+        trips=trips,
         positions={(p.exchange, p.symbol): p for p in positions},
         open_orders=open_orders,
-        orders_last_minute=cast(int, first[4]),
+        orders_last_minute=pace,
         marks=marks,
     )
 

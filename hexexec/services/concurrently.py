@@ -1,4 +1,5 @@
-"""Run a handful of independent calls at once (the monitor's requests and bookings per symbol).
+"""Run a handful of independent calls at once (the monitor's requests and bookings per symbol,
+the reads of a unit of work).
 
 Trio nurseries wrap failures in exception groups; the callers here handle broker and store
 errors one by one, so the first failure cancels the other calls and is raised as itself.
@@ -38,3 +39,10 @@ async def gather(calls: Sequence[Callable[[], Awaitable[T]]], limit: int) -> lis
     if failures:
         raise failures[0]
     return results
+
+
+async def at_once(*calls: Callable[[], Awaitable[Any]]) -> list[Any]:
+    """Await every call together, with no limit; their results in order. For the independent
+    reads of one unit of work, which a store may send in one round trip (the PostgreSQL one
+    does); the results are typed by the caller, as they differ."""
+    return await gather(calls, len(calls))

@@ -65,7 +65,7 @@ async def trio_connection(url: str) -> TrioConnection:
     return TrioConnection(pgconn)
 
 
-async def measure(name: str, n: int, call: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+async def measure(n: int, call: Callable[[], Awaitable[object]]) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(n):
         await call()
@@ -92,7 +92,7 @@ async def main(url: str, n: int, rounds: int = 5) -> None:
     calls = {"floor": floor, "thread hop": thread_hop, "trio-native": trio_native}
     for _ in range(rounds):
         for name, call in calls.items():
-            results[name].append(await measure(name, n // rounds, call))
+            results[name].append(await measure(n // rounds, call))
     print(f"one statement ({QUERY!r}), median of {rounds} rounds of {n // rounds}, "
           f"{os.cpu_count()} CPUs:")
     floor_wall = statistics.median(w for w, _ in results["floor"])
@@ -115,8 +115,7 @@ async def main(url: str, n: int, rounds: int = 5) -> None:
                 tx_hop.execute(QUERY, (k,))
 
     async def hop_tx() -> None:  # the worst case the store avoids: one hop per statement
-        await run_blocking(lambda: tx_hop.execute("BEGIN"))
-        for k in (1, 2, 3):
+        for k in (1, 2, 3):  # the first one begins the transaction (psycopg, not autocommit)
             await run_blocking(lambda k=k: tx_hop.execute(QUERY, (k,)))  # type: ignore[misc]
         await run_blocking(tx_hop.commit)
 
@@ -126,7 +125,7 @@ async def main(url: str, n: int, rounds: int = 5) -> None:
     print("a transaction of three statements and a commit:")
     for name, call in (("trio-native", native_tx), ("a hop each", hop_tx),
                        ("one hop", one_hop_tx)):
-        wall, cpu = await measure(name, max(100, n // 10), call)
+        wall, cpu = await measure(max(100, n // 10), call)
         print(f"  {name:<12} {wall:7.0f} µs wall  {cpu:6.0f} µs CPU")
     await native.close()
     for conn in (plain, hop, tx_hop):

@@ -17,7 +17,7 @@ from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.orders import Order
 from hexexec.domain.trading_state import RiskState, TradingState
-from hexexec.services.concurrently import gather
+from hexexec.services.concurrently import at_once
 from tests.contract.harnesses import builders as b
 from tests.integration.postgres.db import Database
 
@@ -58,12 +58,11 @@ async def test_reads_made_at_once_share_one_hop_and_each_gets_its_own_rows(
         pg_store: PostgresStore, eight: list[Order], hops: list[int]) -> None:
     hops[0] = 0  # the fixtures' own
     async with pg_store.transaction() as uow:
-        reads: list[Callable[[], Awaitable[object]]] = [
-            *(lambda o=o: uow.orders.get(o.client_order_id) for o in eight),  # type: ignore[misc]
-            lambda: uow.orders.with_status([OrderStatus.PENDING]),
+        found = await at_once(
+            *(partial(uow.orders.get, o.client_order_id) for o in eight),
+            partial(uow.orders.with_status, [OrderStatus.PENDING]),
             uow.risk.state,
-        ]
-        found = await gather(reads, limit=len(reads))
+        )
         assert hops[0] == 1
     assert hops[0] == 2  # and the commit
     assert found[:8] == eight
@@ -86,10 +85,9 @@ async def test_a_failing_read_among_others_fails_them_and_rolls_back(
     with pytest.raises(psycopg.errors.DivisionByZero):
         async with pg_store.transaction() as uow:
             await uow.signals.add(b.signal_record(source))  # written before the reads: undone
-            await gather([partial(read, partial(uow.orders.get, eight[0].client_order_id)),
-                           partial(read, partial(uow.fetchone, "SELECT 1 / 0 AS n")),
-                           partial(read, partial(uow.orders.get, eight[1].client_order_id))],
-                          limit=3)
+            await at_once(partial(read, partial(uow.orders.get, eight[0].client_order_id)),
+                          partial(read, partial(uow.fetchone, "SELECT 1 / 0 AS n")),
+                          partial(read, partial(uow.orders.get, eight[1].client_order_id)))
     # Every read of the shared hop fails with the error (the first to raise cancels the others,
     # unless they already had their outcome).
     assert raised and set(raised) == {psycopg.errors.DivisionByZero}
