@@ -4,6 +4,7 @@ Run it (not collected by pytest; ``just bench``)::
 
     .venv/bin/python tests/bench/bench_e2e.py [--quick] [--signals 100000] [--max-minutes 10]
     .venv/bin/python tests/bench/bench_e2e.py --profile out.pstats   # cProfile of a 0 ms burst
+    .venv/bin/python tests/bench/bench_e2e.py --quick --signals 20000 --census  # what grows
 
 The machine's Redis (REDIS_URL, default redis://127.0.0.1:6379/0: a stream of its own, deleted at
 the end) and PostgreSQL (DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test: a schema
@@ -23,18 +24,26 @@ the same run, in this order of phases:
 5. a burst with GMO's limits on both sides (20 POST/s, 20 GET/s): the POST rate reached as % of
    the limit, and ERR-5003 seen by our clients and counted by the venue;
 6. resident memory before and after ``--signals`` more signals (0 ms, limits lifted), fed with a
-   bounded backlog; cut at ``--max-minutes`` (and said so) if the rate cannot reach them in time.
+   bounded backlog; cut at ``--max-minutes`` (and said so) if the rate cannot reach them in time;
+7. the 0 ms burst again with a second worker (``hexexec run``, a process of its own) in the
+   consumer group beside the in-process engine (e2e_workers.py).
+
+For each burst, the CPU each process spent per signal (the engine, the venue, PostgreSQL's
+processes, Redis) and how busy the whole machine was: what a signal costs beyond the engine, and
+whether the engine or the machine is what runs out.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import sys
 import tracemalloc
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -64,6 +73,7 @@ from tests.bench.e2e_floors import (
     rss_mib,
 )
 from tests.bench.e2e_table import Floors, Results, report
+from tests.bench.e2e_workers import second_worker, shared_burst
 from tests.bench.e2e_world import (
     GMO_LIMITS,
     LIFTED,
@@ -95,18 +105,20 @@ class Plan:
     max_minutes: float
     floor_n: int
     trace_memory: bool = False
+    census: bool = False
 
 
-def settings_for(redis_url: str, database_url: str, base_url: str, stream: str,
-                 schema: str) -> Settings:
-    return load_settings({
+def settings_env(redis_url: str, database_url: str, base_url: str, stream: str,
+                 schema: str) -> dict[str, str]:
+    """The worker's settings, as a worker process would read them from its environment."""
+    return {
         "REDIS_URL": redis_url, "DATABASE_URL": database_url, "SYMBOLS": ",".join(PRICES),
         "SIGNAL_STREAMS": stream, "DB_SCHEMA": schema, "TRADING_MODE": "live",
         "API_KEY": DEFAULT_KEY, "API_SECRET": DEFAULT_SECRET, "REST_BASE_URL": base_url,
         "MAX_POSITION_SIZE": "1000000000", "BASE_EQUITY": "1000000000000",
         "MAX_DRAWDOWN_PCT": "100", "MAX_CONSECUTIVE_LOSSES": "1000000000",
         "DRIFT_INTERVAL_S": "0", "MAX_SIGNAL_AGE_S": "600", "LOG_TO_DATABASE": "false",
-    }, env_file=None)
+    }
 
 
 async def run(plan: Plan, redis_url: str, database_url: str, profile: str | None) -> None:
@@ -117,7 +129,8 @@ async def run(plan: Plan, redis_url: str, database_url: str, profile: str | None
     counter, metrics = StoreCounter(), CountingMetrics()
     try:
         async with venue_process(PRICES) as venue:
-            settings = settings_for(redis_url, database_url, venue.base_url, stream, schema)
+            env = settings_env(redis_url, database_url, venue.base_url, stream, schema)
+            settings = load_settings(env, env_file=None)
             async with PostgresStore.open(database_url, schema=schema,
                                           max_size=settings.db_pool_size) as store:
                 feed = phases.Feed(client, stream, PRICES, SIZES)
@@ -126,7 +139,7 @@ async def run(plan: Plan, redis_url: str, database_url: str, profile: str | None
                     await profile_burst(settings, store, metrics, feed, meter, venue, plan,
                                         profile)
                     return
-                await measure(plan, settings, store, metrics, feed, meter, venue, rss_cold,
+                await measure(plan, settings, env, store, metrics, feed, meter, venue, rss_cold,
                               f"{stream}:floor", schema, redis_url, database_url)
     finally:
         client.delete(stream, f"{stream}:dlq", f"{stream}:floor")
@@ -145,7 +158,7 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-async def measure(plan: Plan, settings: Settings, store: PostgresStore,
+async def measure(plan: Plan, settings: Settings, env: dict[str, str], store: PostgresStore,
                   metrics: CountingMetrics, feed: phases.Feed, meter: phases.Meter,
                   venue: VenueProcess, rss_cold: float, floor_stream: str, schema: str,
                   redis_url: str, database_url: str) -> None:
@@ -202,8 +215,25 @@ async def measure(plan: Plan, settings: Settings, store: PostgresStore,
         finally:
             await venue.control("/sim/rate_limits", {"get_per_s": None, "post_per_s": None})
 
+    async def two_workers() -> phases.Phase:
+        async with second_worker(env) as worker, life():
+            return await shared_burst(feed, store, venue, meter, worker, plan.burst, 900)
+
     async def memory() -> phases.Phase:
         async with life():
+            if plan.census:
+                before = census()
+                phase = await phases.memory(feed, metrics, meter, plan.memory,
+                                            plan.max_minutes * 60)
+                in_flight = census() - before
+                await trio.sleep(5)  # the last orders' watches and bookings end meanwhile
+                grown = census() - before
+                print("Objects the collector tracks, grown during the memory phase, by type, "
+                      "once settled (in brackets: at the phase's end, orders still in flight):",
+                      file=sys.stderr)
+                for name, _ in (grown + in_flight).most_common(15):
+                    print(f"  {grown[name]:+8d} ({in_flight[name]:+8d}) {name}", file=sys.stderr)
+                return phase
             if not plan.trace_memory:
                 return await phases.memory(feed, metrics, meter, plan.memory,
                                            plan.max_minutes * 60)
@@ -227,6 +257,9 @@ async def measure(plan: Plan, settings: Settings, store: PostgresStore,
     r.slow = await attempt("burst at 50 ms", lambda: burst(plan.burst50, 0.05))
     r.limited = await attempt("burst under GMO's limits", limited)
     r.memory = await attempt("memory", memory)
+    # Last: the in-process engine's counts (what the phases above wait on) do not see the
+    # second worker's orders.
+    r.two = await attempt("burst at 0 ms, two workers", two_workers)
     async with store.transaction() as uow:
         r.end = await uow.fetchone(
             "SELECT (SELECT count(*) FROM signals) AS signals, (SELECT count(*) FROM orders "
@@ -257,6 +290,12 @@ async def profile_burst(settings: Settings, store: PostgresStore, metrics: Count
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
+def census() -> Counter[str]:
+    """Objects the cyclic collector tracks (containers, instances), counted by type."""
+    gc.collect()
+    return Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run (about a minute)")
@@ -268,13 +307,15 @@ def main() -> None:
                         help="only profile a 0 ms burst ('-': no cProfile, for a sampling profiler)")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="print where memory grew during the memory phase (slower)")
+    parser.add_argument("--census", action="store_true",
+                        help="print which kinds of objects grew in number during the memory phase")
     args = parser.parse_args()
     quick = args.quick
     plan = Plan(isolated=5 if quick else 20, latency=100 if quick else 1000,
                 burst=200 if quick else 2000, burst50=200 if quick else 1000,
                 limited=100 if quick else 600, memory=args.signals or (1000 if quick else 100_000),
                 max_minutes=args.max_minutes, floor_n=300 if quick else 2000,
-                trace_memory=args.tracemalloc)
+                trace_memory=args.tracemalloc, census=args.census)
     configure_logging("WARNING", stream=sys.stderr)
     limit_malloc_arenas(2)  # as the worker does (hexexec/bootstrap.py)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

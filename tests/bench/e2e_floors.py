@@ -114,6 +114,36 @@ def malloc_view() -> dict[str, float] | None:
             "in_use": info.uordblks / mib, "free": info.fordblks / mib}
 
 
+def python_view() -> dict[str, float]:
+    """Python's own allocator (pymalloc), MiB: the 1 MiB arenas it holds from the OS, what of them
+    is in live blocks, and blocks alive (thousands): growth in arenas with no growth in live
+    blocks is fragmentation (a few long-lived objects pinning otherwise empty arenas)."""
+    import sys
+    import tempfile
+
+    stats: dict[str, float] = {"blocks_k": sys.getallocatedblocks() / 1000}
+    with tempfile.TemporaryFile(mode="w+") as out:
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read()
+    mib = 1024 * 1024
+    for key, label in (("arenas", "# arenas allocated current"),
+                       ("in_blocks", "# bytes in allocated blocks"),
+                       ("free_blocks", "# bytes in available blocks"),
+                       ("free_pools", "# bytes lost to pool headers")):
+        for line in text.splitlines():
+            if line.startswith(label):
+                value = float(line.split("=")[-1].replace(",", "").strip())
+                stats[key] = value if key == "arenas" else value / mib
+    return stats
+
+
 def rss_mib() -> float:
     """Resident memory of this process (VmRSS), MiB."""
     return rss_parts()["VmRSS"]
@@ -137,6 +167,37 @@ def rss_parts() -> dict[str, float]:
 def cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """The whole machine's CPU seconds since boot, every core: (busy, idle) from /proc/stat
+    (idle includes waiting on I/O)."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / tick, idle / tick
+
+
+def services_cpu_seconds() -> dict[str, float]:
+    """CPU seconds of the machine's PostgreSQL and Redis so far: every process named postgres
+    (the postmaster, its backends and background workers) or redis-server. A process that ends
+    between two readings is missed (the machine's total still counts it)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {"postgres": 0.0, "redis-server": 0.0}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue  # ended meanwhile
+        name = text[text.index("(") + 1:text.rindex(")")]
+        if name in totals:
+            fields = text[text.rindex(")") + 2:].split()
+            totals[name] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return totals
 
 
 def machine() -> str:

@@ -18,7 +18,16 @@ from functools import partial
 import redis
 import trio
 
-from tests.bench.e2e_floors import Sample, cpu_seconds, malloc_view, rss_mib, rss_parts
+from tests.bench.e2e_floors import (
+    Sample,
+    cpu_seconds,
+    machine_cpu_seconds,
+    malloc_view,
+    python_view,
+    rss_mib,
+    rss_parts,
+    services_cpu_seconds,
+)
 from tests.bench.e2e_world import (
     CountingMetrics,
     Life,
@@ -65,6 +74,8 @@ class Phase:
     store: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)  # transactions, writing, statements, leases
     engine_cpu: float = 0.0  # share of one core
     venue_cpu: float = 0.0
+    services_cpu: dict[str, float] = field(default_factory=dict)  # PostgreSQL, Redis: cores
+    machine_cpu: tuple[float, float] = (0.0, 0.0)  # the machine's busy and idle time, in cores
     complete: bool = True
     extra: dict[str, float] = field(default_factory=dict)
     samples: list[tuple[int, float, float]] = field(default_factory=list)
@@ -82,6 +93,7 @@ class Meter:
         self.points = await self.history() if self.history is not None else -1
         self.store0 = self.counter.snapshot()
         self.cpu0, self.vcpu0, self.t0 = cpu_seconds(), await self.venue.cpu_s(), monotonic()
+        self.services0, self.machine0 = services_cpu_seconds(), machine_cpu_seconds()
 
     async def stop(self, phase: Phase) -> Phase:
         wall = monotonic() - self.t0
@@ -89,7 +101,12 @@ class Meter:
                             for a, b in zip(self.store0, self.counter.snapshot(), strict=True))
         phase.engine_cpu = (cpu_seconds() - self.cpu0) / wall
         phase.venue_cpu = (await self.venue.cpu_s() - self.vcpu0) / wall
+        services, busy_idle = services_cpu_seconds(), machine_cpu_seconds()
+        phase.services_cpu = {k: (v - self.services0[k]) / wall for k, v in services.items()}
+        phase.machine_cpu = (
+            (busy_idle[0] - self.machine0[0]) / wall, (busy_idle[1] - self.machine0[1]) / wall)
         phase.extra["points_at_start"] = self.points
+        phase.extra["metered_s"] = wall
         return phase
 
 
@@ -188,6 +205,7 @@ async def memory(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int,
     await meter.start()
     start, t0 = filled(metrics), monotonic()
     rss_start, malloc_start, parts_start = rss_mib(), malloc_view(), rss_parts()
+    python_start = python_view()
     samples: list[tuple[int, float, float]] = []
     done = 0
 
@@ -211,6 +229,7 @@ async def memory(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int,
     phase.extra.update({"rss_start": rss_start, "rss_end": rss_mib(), "done": done,
                         "seconds": monotonic() - t0, "malloc_start": malloc_start,
                         "malloc_end": malloc_view(), "parts_start": parts_start,
-                        "parts_end": rss_parts()})
+                        "parts_end": rss_parts(), "python_start": python_start,
+                        "python_end": python_view()})
     phase.samples = [*samples, (filled(metrics) - start, monotonic() - t0, phase.extra["rss_end"])]
     return phase

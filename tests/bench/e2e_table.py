@@ -51,6 +51,7 @@ class Results:
     fast: Phase | None = None
     slow: Phase | None = None
     limited: Phase | None = None
+    two: Phase | None = None  # the 0 ms burst with a second worker process in the group
     memory: Phase | None = None
     end: dict[str, Any] | None = None
     failures: list[str] = field(default_factory=list)
@@ -123,6 +124,39 @@ def throughput_rows(t: Table, label: str, phase: Phase | None, floor_rate: float
     t.row(f"  {label}: settled (every fill booked)", f"{x['settled']:.0f}/s",
           f"{floor_rate:.0f}/s", f"×{x['settled'] / floor_rate:.2f}")
     t.note(f"  {label}: {phase.n} signals in {x['seconds']:.1f} s; {cpu(phase)}{history(phase)}")
+    cpu_per_signal(t, label, phase)
+
+
+def cpu_per_signal(t: Table, label: str, phase: Phase, engine: float | None = None) -> None:
+    """Where the machine's CPU went, per signal: the engine (``engine``: its share of a core,
+    when not the phase's in-process one alone), the venue, PostgreSQL, Redis."""
+    if not phase.services_cpu or not phase.n:
+        return
+    per = phase.extra["metered_s"] / phase.n * 1000  # ms of CPU per signal for a core's share
+    busy, idle = phase.machine_cpu
+    parts = {"engine": phase.engine_cpu if engine is None else engine, "venue": phase.venue_cpu,
+             "PostgreSQL": phase.services_cpu["postgres"],
+             "Redis": phase.services_cpu["redis-server"]}
+    rest = busy - sum(parts.values())
+    t.note(f"  {label}: CPU per signal: " + ", ".join(
+        f"{name} {share * per:.2f} ms" for name, share in parts.items())
+        + f", other {rest * per:.2f} ms; the machine busy {busy:.2f} of {busy + idle:.2f} cores")
+
+
+def two_worker_rows(t: Table, phase: Phase | None, floor_rate: float) -> None:
+    t.note("Sustained signals/s, 10 symbols, limits lifted, a second worker process in the group")
+    if phase is None:
+        return failed(t)
+    x = phase.extra
+    t.row(f"  venue 0 ms, two workers: to the venue, steady{incomplete(phase)}",
+          f"{x['venue_steady']:.0f}/s", f"{floor_rate:.0f}/s serial",
+          f"×{x['venue_steady'] / floor_rate:.2f}")
+    t.row("  venue 0 ms, two workers: settled (every fill booked)", f"{x['settled']:.0f}/s",
+          f"{floor_rate:.0f}/s", f"×{x['settled'] / floor_rate:.2f}")
+    t.note(f"  {phase.n} signals in {x['seconds']:.1f} s; engines' CPU {phase.engine_cpu:.0%} "
+           f"(in-process) + {x['worker_cpu']:.0%} (second worker), venue CPU "
+           f"{phase.venue_cpu:.0%} of one core")
+    cpu_per_signal(t, "two workers", phase, phase.engine_cpu + x["worker_cpu"])
 
 
 def limited_rows(t: Table, phase: Phase | None) -> None:
@@ -177,6 +211,11 @@ def memory_rows(t: Table, r: Results, published: int) -> None:
     if before and after:
         t.note("  glibc's heap before → after (MiB): " + ", ".join(
             f"{k.replace('_', ' ')} {before[k]:.1f} → {after[k]:.1f}" for k in before))
+    before, after = x.get("python_start"), x.get("python_end")
+    if before and after:
+        t.note("  Python's allocator before → after: " + ", ".join(
+            f"{k.replace('_', ' ')} {before[k]:.1f} → {after[k]:.1f}" for k in before
+            if k in after) + " (MiB; arenas of 1 MiB; blocks in thousands)")
     previous = (0, 0.0)
     for count, seconds, rss in mem.samples:
         rate = (count - previous[0]) / max(seconds - previous[1], 1e-9)
@@ -192,6 +231,7 @@ def report(r: Results, published: int, decided: dict[str, int]) -> str:
     t.note("Sustained signals/s, 10 symbols, every rate limit lifted")
     throughput_rows(t, "venue 0 ms", r.fast, f.serial_rate(f.http))
     throughput_rows(t, "venue 50 ms", r.slow, f.serial_rate(f.http50))
+    two_worker_rows(t, r.two, f.serial_rate(f.http))
     limited_rows(t, r.limited)
     t.note("Floors (plain synchronous clients, p50 / p99)")
     for floor in (f.xadd, f.ping, f.commit, f.http, f.http50):
