@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
+import structlog
 import trio
 from psycopg import IsolationLevel
 from psycopg_pool import ConnectionPool
@@ -41,6 +42,8 @@ from adapters.postgres.schema import apply_schema, check_schema_name, load_schem
 from adapters.postgres.transient import TRANSIENT, unavailable
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from hexexec.domain.errors import StoreUnavailable
+
+log = structlog.get_logger("hexexec.postgres")
 
 # Locks are namespaced by the search path's schema, so two deployments (or two tests) sharing a
 # database never wait on each other; the two-int form keeps clear of single-key advisory locks.
@@ -99,6 +102,7 @@ class PostgresStore:
         self._slots = trio.Semaphore(max_size)  # wait for a connection in trio, not in a thread
         self._timeouts = timeouts
         self._target = target
+        self.autovacuum = True  # whether the server vacuums on its own: read when opened
 
     def __repr__(self) -> str:
         return f"PostgresStore({self._target})"
@@ -141,6 +145,12 @@ class PostgresStore:
             leases = PostgresLeases(lease_pool, connect_timeout)
             store = cls(pool, max_size, timeouts, _safe_target(url), leases)
             await store._apply_schema(text, schema)
+            if not store.autovacuum:
+                log.warning(
+                    "postgresql autovacuum is off: orders and signals keep every dead row their "
+                    "updates leave, and the worker's queries slow as they grow; turn it on "
+                    "(autovacuum = on) or VACUUM ANALYZE the schema's tables regularly",
+                    target=store._target)
             yield store
         finally:
             with trio.CancelScope(shield=True):
@@ -148,12 +158,15 @@ class PostgresStore:
                 await run_blocking(lambda: pool.close(timeout=connect_timeout))
 
     async def _apply_schema(self, text: str, schema: str | None) -> None:
+        """Apply the schema; note whether the server vacuums on its own (``autovacuum``)."""
         async with self._slots:
-            def work() -> None:
+            def work() -> bool:
                 with self._pool.connection(timeout=self._timeouts.connect) as conn:
                     apply_schema(conn, text, schema)
+                    row = conn.execute("SHOW autovacuum").fetchone()
+                    return row is not None and row[0] == "on"
 
-            await run_blocking(work)
+            self.autovacuum = await run_blocking(work)
 
     def lease(self, name: str) -> AbstractAsyncContextManager[PostgresLease]:
         """Exclusive use of ``name`` among every worker on this database (see PostgresLeases)."""

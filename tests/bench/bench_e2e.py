@@ -82,6 +82,7 @@ from tests.bench.e2e_world import (
     StoreCounter,
     VenueProcess,
     engine_life,
+    vacuum_schema,
     venue_process,
 )
 from tests.contract.harnesses.postgres import drop_schema, new_schema_name
@@ -169,12 +170,18 @@ async def measure(plan: Plan, settings: Settings, env: dict[str, str], store: Po
     await venue.control("/sim/latency", {"seconds": 0.05})
     http50 = http_floor(venue.base_url, max(20, n // 20), "HTTP GET /v1/status, venue 50 ms")
     await venue.control("/sim/latency", {"seconds": 0})
-    r = Results(Floors(xadd, ping, commit, http, http50), plan.memory, plan.max_minutes, rss_cold)
+    r = Results(Floors(xadd, ping, commit, http, http50), plan.memory, plan.max_minutes, rss_cold,
+                autovacuum=store.autovacuum)
     say("floors measured")
+
+    async def vacuum() -> None:
+        if not store.autovacuum:  # a server that does not vacuum: do what autovacuum would
+            await trio.to_thread.run_sync(vacuum_schema, database_url, schema)
 
     async def attempt(name: str, phase: Callable[[], Awaitable[T]]) -> T | None:
         """One phase in a life of its own: a failure (another session killing our database
         connections, say) costs that phase only, and is printed under the table."""
+        await vacuum()
         try:
             result = await phase()
         except Exception as exc:  # reported under the table; the other phases go on
@@ -224,7 +231,7 @@ async def measure(plan: Plan, settings: Settings, env: dict[str, str], store: Po
             if plan.census:
                 before = census()
                 phase = await phases.memory(feed, metrics, meter, plan.memory,
-                                            plan.max_minutes * 60)
+                                            plan.max_minutes * 60, vacuum)
                 in_flight = census() - before
                 await trio.sleep(5)  # the last orders' watches and bookings end meanwhile
                 grown = census() - before
@@ -236,10 +243,11 @@ async def measure(plan: Plan, settings: Settings, env: dict[str, str], store: Po
                 return phase
             if not plan.trace_memory:
                 return await phases.memory(feed, metrics, meter, plan.memory,
-                                           plan.max_minutes * 60)
+                                           plan.max_minutes * 60, vacuum)
             tracemalloc.start(8)
             before = tracemalloc.take_snapshot()
-            phase = await phases.memory(feed, metrics, meter, plan.memory, plan.max_minutes * 60)
+            phase = await phases.memory(feed, metrics, meter, plan.memory, plan.max_minutes * 60,
+                                        vacuum)
             grown = tracemalloc.take_snapshot().compare_to(before, "traceback")
             tracemalloc.stop()
             print("Memory grown during the memory phase, by allocation site (tracemalloc):",

@@ -198,9 +198,10 @@ async def burst(feed: Feed, metrics: CountingMetrics, venue: VenueProcess, meter
 
 
 async def memory(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int,
-                 budget_s: float) -> Phase:
+                 budget_s: float, vacuum: Callable[[], Awaitable[None]] | None = None) -> Phase:
     """``n`` signals fed with a bounded backlog (250 more whenever fewer than 500 wait, as a
-    live stream would), or as many as fit in ``budget_s``. extra: rss_start, rss_end (MiB),
+    live stream would), or as many as fit in ``budget_s``; ``vacuum`` (if given) runs every
+    minute meanwhile. extra: rss_start, rss_end (MiB),
     done, seconds; samples: (signals booked, seconds, RSS MiB) every tenth of the budget."""
     await meter.start()
     start, t0 = filled(metrics), monotonic()
@@ -216,8 +217,16 @@ async def memory(feed: Feed, metrics: CountingMetrics, meter: Meter, n: int,
             print(f"  memory: {samples[-1][0]} signals booked in {samples[-1][1]:.0f} s, "
                   f"RSS {samples[-1][2]:.1f} MiB", file=sys.stderr, flush=True)
 
+    async def housekeeping() -> None:
+        assert vacuum is not None
+        while True:  # as autovacuum would, at its default naptime
+            await trio.sleep(60)
+            await vacuum()
+
     async with trio.open_nursery() as nursery:
         nursery.start_soon(sample)
+        if vacuum is not None:
+            nursery.start_soon(housekeeping)
         while done < n and monotonic() - t0 < budget_s:
             await metrics.until(partial(at_least, metrics, "FILLED", start + done - 250), 60)
             chunk = min(250, n - done)

@@ -46,6 +46,7 @@ class Results:
     memory_goal: int
     max_minutes: float
     rss_cold: float
+    autovacuum: bool = True  # the server vacuums on its own (else the benchmark does)
     alone: Phase | None = None
     latency: tuple[Sample, Phase] | None = None
     fast: Phase | None = None
@@ -248,6 +249,10 @@ def report(r: Results, published: int, decided: dict[str, int]) -> str:
         t.note(f"At the end: {published} signals published; stored {r.end['signals']} signals, "
                f"{r.end['orders']} orders ({r.end['filled']} filled), {r.end['equity_points']} "
                f"equity points; decided {decided}")
+    if not r.autovacuum:
+        t.note("PostgreSQL's autovacuum is off on this server: the benchmark runs VACUUM (ANALYZE) "
+               "on its schema before each phase and every minute of the memory phase, as "
+               "autovacuum would")
     text = t.render() + "\n" + LEGEND
     if r.failures:
         text += "\nFAILED PHASES:\n" + "\n".join(f"  {line}" for line in r.failures)
