@@ -116,8 +116,9 @@ def malloc_view() -> dict[str, float] | None:
 
 def python_view() -> dict[str, float]:
     """Python's own allocator (pymalloc), MiB: the 1 MiB arenas it holds from the OS, what of them
-    is in live blocks, and blocks alive (thousands): growth in arenas with no growth in live
-    blocks is fragmentation (a few long-lived objects pinning otherwise empty arenas)."""
+    is in live blocks, free blocks of pools in use, empty pools of arenas in use, and blocks
+    alive (thousands): arenas growing with no growth in live blocks is fragmentation (a few
+    long-lived blocks keeping otherwise empty arenas)."""
     import sys
     import tempfile
 
@@ -136,9 +137,9 @@ def python_view() -> dict[str, float]:
     for key, label in (("arenas", "# arenas allocated current"),
                        ("in_blocks", "# bytes in allocated blocks"),
                        ("free_blocks", "# bytes in available blocks"),
-                       ("free_pools", "# bytes lost to pool headers")):
+                       ("empty_pools", " unused pools * ")):
         for line in text.splitlines():
-            if line.startswith(label):
+            if line.startswith(label) or (label[0] == " " and label in line):
                 value = float(line.split("=")[-1].replace(",", "").strip())
                 stats[key] = value if key == "arenas" else value / mib
     return stats
