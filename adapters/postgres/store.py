@@ -163,8 +163,11 @@ class PostgresStore:
             def work() -> bool:
                 with self._pool.connection(timeout=self._timeouts.connect) as conn:
                     apply_schema(conn, text, schema)
-                    row = conn.execute("SHOW autovacuum").fetchone()
-                    return row is not None and row[0] == "on"
+                    # Autovacuum also needs the statistics it acts on (track_counts).
+                    row = conn.execute(
+                        "SELECT current_setting('autovacuum') = 'on' "
+                        "AND current_setting('track_counts') = 'on'").fetchone()
+                    return row is not None and row[0] is True
 
             self.autovacuum = await run_blocking(work)
 
