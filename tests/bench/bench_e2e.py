@@ -227,11 +227,12 @@ async def measure(plan: Plan, settings: Settings, env: dict[str, str], store: Po
             return await shared_burst(feed, store, venue, meter, worker, plan.burst, 900)
 
     async def memory() -> phases.Phase:
+        run_phase = partial(phases.memory, feed, metrics, meter, plan.memory,
+                            plan.max_minutes * 60, vacuum)
         async with life():
             if plan.census:
                 before = census()
-                phase = await phases.memory(feed, metrics, meter, plan.memory,
-                                            plan.max_minutes * 60, vacuum)
+                phase = await run_phase()
                 in_flight = census() - before
                 await trio.sleep(5)  # the last orders' watches and bookings end meanwhile
                 grown = census() - before
@@ -242,17 +243,15 @@ async def measure(plan: Plan, settings: Settings, env: dict[str, str], store: Po
                     print(f"  {grown[name]:+8d} ({in_flight[name]:+8d}) {name}", file=sys.stderr)
                 return phase
             if not plan.trace_memory:
-                return await phases.memory(feed, metrics, meter, plan.memory,
-                                           plan.max_minutes * 60, vacuum)
+                return await run_phase()
             tracemalloc.start(8)
-            before = tracemalloc.take_snapshot()
-            phase = await phases.memory(feed, metrics, meter, plan.memory, plan.max_minutes * 60,
-                                        vacuum)
-            grown = tracemalloc.take_snapshot().compare_to(before, "traceback")
+            before_trace = tracemalloc.take_snapshot()
+            phase = await run_phase()
+            traced = tracemalloc.take_snapshot().compare_to(before_trace, "traceback")
             tracemalloc.stop()
             print("Memory grown during the memory phase, by allocation site (tracemalloc):",
                   file=sys.stderr)
-            for stat in grown[:12]:
+            for stat in traced[:12]:
                 print(f"  {stat.size_diff / 1024:+9.0f} KiB {stat.count_diff:+8d} blocks",
                       file=sys.stderr)
                 for line in stat.traceback.format()[-6:]:

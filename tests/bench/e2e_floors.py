@@ -15,6 +15,8 @@ import ctypes
 import ctypes.util
 import os
 import platform
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,9 +121,6 @@ def python_view() -> dict[str, float]:
     is in live blocks, free blocks of pools in use, empty pools of arenas in use, and blocks
     alive (thousands): arenas growing with no growth in live blocks is fragmentation (a few
     long-lived blocks keeping otherwise empty arenas)."""
-    import sys
-    import tempfile
-
     stats: dict[str, float] = {"blocks_k": sys.getallocatedblocks() / 1000}
     with tempfile.TemporaryFile(mode="w+") as out:
         saved = os.dup(2)
@@ -139,7 +138,7 @@ def python_view() -> dict[str, float]:
                        ("free_blocks", "# bytes in available blocks"),
                        ("empty_pools", " unused pools * ")):
         for line in text.splitlines():
-            if line.startswith(label) or (label[0] == " " and label in line):
+            if label in line:
                 value = float(line.split("=")[-1].replace(",", "").strip())
                 stats[key] = value if key == "arenas" else value / mib
     return stats
@@ -184,21 +183,25 @@ def services_cpu_seconds() -> dict[str, float]:
     """CPU seconds of the machine's PostgreSQL and Redis so far: every process named postgres
     (the postmaster, its backends and background workers) or redis-server. A process that ends
     between two readings is missed (the machine's total still counts it)."""
-    tick = os.sysconf("SC_CLK_TCK")
     totals = {"postgres": 0.0, "redis-server": 0.0}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
-            with open(f"/proc/{pid}/stat") as stat:
-                text = stat.read()
+            name, seconds = process_cpu(int(pid))
         except OSError:
             continue  # ended meanwhile
-        name = text[text.index("(") + 1:text.rindex(")")]
         if name in totals:
-            fields = text[text.rindex(")") + 2:].split()
-            totals[name] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            totals[name] += seconds
     return totals
+
+
+def process_cpu(pid: int) -> tuple[str, float]:
+    """Process ``pid``'s name and CPU seconds so far (user + system), from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as stat:
+        text = stat.read()
+    name, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+    return name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def machine() -> str:

@@ -18,18 +18,12 @@ from pathlib import Path
 import trio
 
 from adapters.postgres import PostgresStore
+from tests.bench.e2e_floors import process_cpu
 from tests.bench.e2e_phases import Feed, Meter, Phase, steady_rate
 from tests.bench.e2e_world import VenueProcess, monotonic
 from tests.integration.campaign.processes import WorkerProcess
 
 LIFTED_RATE = "1000000"  # requests per second: the worker's own limiter out of the way
-
-
-def process_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) of process ``pid`` so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @asynccontextmanager
@@ -62,7 +56,7 @@ async def shared_burst(feed: Feed, store: PostgresStore, venue: VenueProcess, me
     before, _, _ = await venue.arrivals()
     filled0 = await filled_in_store(store)
     await meter.start()
-    cpu0, t0 = process_cpu_s(worker.process.pid), monotonic()
+    cpu0, t0 = process_cpu(worker.process.pid)[1], monotonic()
     await trio.to_thread.run_sync(feed.add_many, n)
     complete = False
     with trio.move_on_after(within):
@@ -71,7 +65,7 @@ async def shared_burst(feed: Feed, store: PostgresStore, venue: VenueProcess, me
             await trio.sleep(0.05)
         complete = True
     settled = monotonic()
-    worker_cpu = (process_cpu_s(worker.process.pid) - cpu0) / (settled - t0)
+    worker_cpu = (process_cpu(worker.process.pid)[1] - cpu0) / (settled - t0)
     phase = await meter.stop(Phase(n, complete=complete))
     _, arrived, _ = await venue.arrivals(before)
     phase.extra.update({
