@@ -370,3 +370,32 @@ INSERT INTO schema_version (version, description)
 VALUES (2, 'equity_points.superseded: the staircase of window peaks');
 END
 $version_2$;
+
+-- ---------------------------------------------------------------- version 3: positions per fill
+-- The position as it stood right after each fill, in the venue's order of fills (time, then
+-- execution id). Average-cost PnL depends on that order, so a fill found late (older than one
+-- already booked) replays the symbol's fills from the position recorded just before it, rather
+-- than every fill since the beginning (15,000 rows per symbol after 150,000 signals, read whole
+-- into memory at once). A replay rewrites the rows of the fills it replays. Fills stored before
+-- this version have no row here: the first replay that reaches back to them starts from flat and
+-- fills them in.
+DO $version_3$
+BEGIN
+IF (SELECT coalesce(max(version), 0) FROM schema_version) >= 3 THEN
+    RETURN;
+END IF;
+
+CREATE TABLE IF NOT EXISTS fill_positions (
+    execution_id    VARCHAR(100) PRIMARY KEY REFERENCES executions(execution_id),
+    quantity        numeric NOT NULL CHECK (quantity <> 'NaN'),  -- signed: + long, − short
+    average_price   numeric NOT NULL CHECK (average_price <> 'NaN'),
+    realized_pnl    numeric NOT NULL CHECK (realized_pnl <> 'NaN'),
+    fees            numeric NOT NULL CHECK (fees <> 'NaN'),
+    trip_pnl        numeric NOT NULL CHECK (trip_pnl <> 'NaN'),
+    trip_opened_at  timestamptz
+);
+
+INSERT INTO schema_version (version, description)
+VALUES (3, 'fill_positions: the position after each fill, where a late fill''s replay starts');
+END
+$version_3$;

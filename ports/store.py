@@ -89,8 +89,18 @@ class FillRepository(Protocol):
 
     async def for_order(self, client_order_id: str) -> Sequence[Fill]: ...
 
-    async def for_symbol(self, exchange: str, symbol: str) -> Sequence[Fill]:
-        """Every fill of the symbol, in the order they were stored."""
+    async def replay_from(self, fill: Fill) -> tuple[Position, Sequence[Fill]]:
+        """Where booking ``fill`` out of the venue's order starts: the position recorded right
+        after the symbol's last fill (in the venue's order, ``booking_order``) dated before
+        ``fill``, and every fill of the symbol dated at or after ``fill`` (``fill`` among them, in
+        no particular order). From a flat position when no fill is dated before ``fill``; from a
+        flat position and every fill of the symbol when that last fill has no position recorded
+        (stored before positions were recorded per fill)."""
+        ...
+
+    async def record_positions(self, after: Sequence[tuple[str, Position]]) -> None:
+        """Keep the position as it stood right after each fill (by execution id), replacing one
+        kept before: what ``replay_from`` starts from. Written with the commit."""
         ...
 
 

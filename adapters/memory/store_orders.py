@@ -17,8 +17,9 @@ from typing import Any
 
 from adapters.memory.rows import normalized
 from adapters.memory.store_tables import OPEN_STATUSES, IntegrityError, Repository
+from hexexec.domain.accounting import Position
 from hexexec.domain.errors import VenueOrderOwned
-from hexexec.domain.fills import Fill
+from hexexec.domain.fills import Fill, booking_order
 from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.orders import Order
 from hexexec.domain.signal import MessageRef
@@ -167,8 +168,26 @@ class MemoryFillRepository(Repository):
         mine = [f for f, cid in self._c.fills.values() if cid == client_order_id]
         return sorted(committed + mine, key=lambda f: f.timestamp)  # stable: ties keep order
 
-    async def for_symbol(self, exchange: str, symbol: str) -> Sequence[Fill]:
-        """Every fill of the symbol, in the order they were stored."""
+    async def replay_from(self, fill: Fill) -> tuple[Position, Sequence[Fill]]:
+        """The position recorded after the symbol's last fill dated before ``fill`` and the
+        fills dated from ``fill`` on; from flat and every fill when none was recorded."""
         await self._begin()
-        stored = [f for f, _ in self._t.fills.values()] + [f for f, _ in self._c.fills.values()]
-        return [f for f in stored if f.exchange == exchange and f.symbol == symbol]
+        key = (fill.exchange, fill.symbol)
+        every = [self._t.fills[e][0] for e in self._t.fills_by_symbol.get(key, ())]
+        every += [f for f, _ in self._c.fills.values() if (f.exchange, f.symbol) == key]
+        flat = Position(fill.exchange, fill.symbol)
+        earlier = [f for f in every if f.timestamp < fill.timestamp]
+        if not earlier:
+            return flat, every
+        last = max(earlier, key=booking_order).execution_id
+        recorded = self._c.fill_positions.get(last) or self._t.fill_positions.get(last)
+        if recorded is None:
+            return flat, every
+        return recorded, [f for f in every if f.timestamp >= fill.timestamp]
+
+    async def record_positions(self, after: Sequence[tuple[str, Position]]) -> None:
+        await self._begin()
+        for eid, position in after:
+            if eid not in self._c.fills and eid not in self._t.fills:
+                raise IntegrityError(f"position recorded after unknown fill {eid}")
+            self._c.fill_positions[eid] = normalized(position)

@@ -46,6 +46,7 @@ class Changes:
     orders: dict[str, Order] = field(default_factory=dict)
     order_seq: dict[str, int] = field(default_factory=dict)  # orders inserted here
     fills: dict[str, tuple[Fill, str]] = field(default_factory=dict)
+    fill_positions: dict[str, Position] = field(default_factory=dict)  # after each fill
     positions: dict[PositionKey, Position] = field(default_factory=dict)
     risk_states: list[RiskState] = field(default_factory=list)
     equity: list[EquityPoint] = field(default_factory=list)
@@ -79,6 +80,8 @@ class Tables:
         self.created: dict[str, list[datetime]] = {}  # per exchange, sorted
         self.fills: dict[str, tuple[Fill, str]] = {}
         self.fills_by_order: dict[str, list[str]] = {}
+        self.fills_by_symbol: dict[PositionKey, list[str]] = {}
+        self.fill_positions: dict[str, Position] = {}
         self.positions: dict[PositionKey, Position] = {}
         self.risk_states: list[RiskState] = []
         self.equity: list[EquityPoint] = []  # sorted by time, stable
@@ -100,6 +103,8 @@ class Tables:
         for eid, (fill, cid) in ch.fills.items():
             self.fills[eid] = (fill, cid)
             self.fills_by_order.setdefault(cid, []).append(eid)
+            self.fills_by_symbol.setdefault((fill.exchange, fill.symbol), []).append(eid)
+        self.fill_positions.update(ch.fill_positions)
         self.positions.update(ch.positions)
         self.risk_states.extend(ch.risk_states)
         for point in ch.equity:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from adapters.postgres.adaptation import utc
+from adapters.postgres.adaptation import utc, utc_or_none
+from hexexec.domain.accounting import Position
 from hexexec.domain.fills import Fill
 from hexexec.domain.orders import SettleType, Side
 
@@ -36,7 +37,28 @@ SELECT_FILLS = (
 
 SELECT_SYMBOL_FILLS = (
     f"SELECT {', '.join('e.' + f for f in _FILL_FIELDS)} FROM executions e "
-    "WHERE e.exchange = %s AND e.symbol = %s ORDER BY e.id"
+    "WHERE e.exchange = %(exchange)s AND e.symbol = %(symbol)s"
+)
+SELECT_FILLS_SINCE = SELECT_SYMBOL_FILLS + " AND e.timestamp >= %(at)s"
+# The symbol's last fill dated before %(at)s in the venue's order (booking_order: time, then
+# the id's length, then its characters — COLLATE "C" compares them as Python does), and the
+# position recorded after it (``recorded`` false for a fill stored before version 3).
+_POSITION_FIELDS = (
+    "quantity", "average_price", "realized_pnl", "fees", "trip_pnl", "trip_opened_at",
+)
+SELECT_POSITION_BEFORE = (
+    f"SELECT e.timestamp, p.execution_id IS NOT NULL AS recorded, "
+    f"{', '.join('p.' + f for f in _POSITION_FIELDS)} "
+    "FROM executions e LEFT JOIN fill_positions p ON p.execution_id = e.execution_id "
+    "WHERE e.exchange = %(exchange)s AND e.symbol = %(symbol)s AND e.timestamp < %(at)s "
+    'ORDER BY e.timestamp DESC, length(e.execution_id) DESC, e.execution_id COLLATE "C" DESC '
+    "LIMIT 1"
+)
+RECORD_POSITION = (
+    f"INSERT INTO fill_positions (execution_id, {', '.join(_POSITION_FIELDS)}) "
+    f"VALUES (%(execution_id)s, {', '.join(f'%({f})s' for f in _POSITION_FIELDS)}) "
+    "ON CONFLICT (execution_id) DO UPDATE SET "
+    + ", ".join(f"{f} = EXCLUDED.{f}" for f in _POSITION_FIELDS)
 )
 
 
@@ -94,7 +116,25 @@ class PostgresFillRepository:
         rows = await self._uow.fetchall(SELECT_FILLS, (client_order_id,))
         return [fill_from_row(r) for r in rows]
 
-    async def for_symbol(self, exchange: str, symbol: str) -> Sequence[Fill]:
-        """Every fill of the symbol, in the order they were stored."""
-        rows = await self._uow.fetchall(SELECT_SYMBOL_FILLS, (exchange, symbol))
-        return [fill_from_row(r) for r in rows]
+    async def replay_from(self, fill: Fill) -> tuple[Position, Sequence[Fill]]:
+        """The position recorded after the symbol's last fill dated before ``fill`` and the
+        fills dated from ``fill`` on; from flat and every fill when none was recorded."""
+        params = {"exchange": fill.exchange, "symbol": fill.symbol, "at": fill.timestamp}
+        before = await self._uow.fetchone(SELECT_POSITION_BEFORE, params)
+        flat = Position(fill.exchange, fill.symbol)
+        if before is not None and not before["recorded"]:
+            return flat, [fill_from_row(r) for r in await self._uow.fetchall(
+                SELECT_SYMBOL_FILLS, params)]
+        rows = await self._uow.fetchall(SELECT_FILLS_SINCE, params)
+        start = flat if before is None else Position(
+            fill.exchange, fill.symbol, before["quantity"], before["average_price"],
+            before["realized_pnl"], before["fees"], before["trip_pnl"],
+            utc_or_none(before["trip_opened_at"]), utc(before["timestamp"]))
+        return start, [fill_from_row(r) for r in rows]
+
+    async def record_positions(self, after: Sequence[tuple[str, Position]]) -> None:
+        """Keep the position after each fill (upserted), with the next hop."""
+        await self._uow.executemany_later(RECORD_POSITION, [
+            {"execution_id": eid, "quantity": p.quantity, "average_price": p.average_price,
+             "realized_pnl": p.realized_pnl, "fees": p.fees, "trip_pnl": p.trip_pnl,
+             "trip_opened_at": p.trip_opened_at} for eid, p in after])

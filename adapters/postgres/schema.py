@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-SCHEMA_VERSION = 2  # the version schema.sql brings a database to
+SCHEMA_VERSION = 3  # the version schema.sql brings a database to
 # The repository's top-level schema.sql; an installed wheel carries it in <prefix>/share/hexexec.
 _CANDIDATES = (Path(__file__).resolve().parents[2] / "schema.sql",
                Path(sys.prefix) / "share" / "hexexec" / "schema.sql")

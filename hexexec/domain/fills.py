@@ -28,3 +28,9 @@ class Fill:
     fee: Decimal
     timestamp: datetime
     loss_gain: Decimal | None = None
+
+
+def booking_order(fill: Fill) -> tuple[datetime, int, str]:
+    """The venue's order of fills, in which they are booked: by time, then by execution id
+    (numeric ids compare as numbers: shorter first, then character by character)."""
+    return (fill.timestamp, len(fill.execution_id), fill.execution_id)

@@ -16,7 +16,7 @@ from functools import partial
 
 from hexexec.domain.accounting import Position, apply_fill, order_fill_summary
 from hexexec.domain.equity import EquityPoint, equity
-from hexexec.domain.fills import Fill
+from hexexec.domain.fills import Fill, booking_order
 from hexexec.domain.order_status import can_transition, status_from_venue
 from hexexec.domain.orders import Order
 from hexexec.domain.risk import drawdown_breaker, drawdown_window_start
@@ -36,11 +36,6 @@ class VenueUpdate:
     client_order_id: str
     venue: VenueOrder
     fills: Sequence[Fill] = ()
-
-
-def booking_order(fill: Fill) -> tuple[object, ...]:
-    """The venue's order of fills: by time, then by execution id (numeric ids compare as numbers)."""
-    return (fill.timestamp, len(fill.execution_id), fill.execution_id)
 
 
 async def apply_venue_states(
@@ -97,22 +92,24 @@ async def _record_state(engine: Engine, uow: UnitOfWork, order: Order, venue: Ve
 async def _book_fills(engine: Engine, uow: UnitOfWork, added: list[Fill], position: Position,
                       marks: Mapping[str, Decimal]) -> None:
     first = added[0]  # all of one symbol, as is ``position``
-    late = position.updated_at is not None and added[0].timestamp <= position.updated_at
-    if late:
-        # A fill older than one already booked (found late: a lost reply, a restart, an order
-        # adopted after others filled). Average-cost PnL depends on the order, so the position is
-        # rebuilt from all the symbol's fills in the venue's order; only the new fills' round
-        # trips are added (the earlier ones stay as recorded).
+    new: set[str] | None = None
+    replay: Sequence[Fill] = added
+    if position.updated_at is not None and first.timestamp <= position.updated_at:
+        # A fill dated no later than one already booked (found late: a lost reply, a restart,
+        # orders of one symbol polled in another order than they filled). Average-cost PnL
+        # depends on the venue's order, so the fills from its time on are replayed from the
+        # position recorded just before it; only the new fills' round trips are added (the
+        # earlier ones stay as recorded).
         new = {f.execution_id for f in added}
-        every = sorted(await uow.fills.for_symbol(first.exchange, first.symbol), key=booking_order)
-        replay, position = every, Position(first.exchange, first.symbol)
-        log.info("fill booked late: position rebuilt in the venue's order",
-                 extra={"symbol": first.symbol, "fills": len(every)})
-    else:
-        new, replay = None, added
+        position, stored = await uow.fills.replay_from(first)
+        replay = sorted(stored, key=booking_order)
+        log.info("fill booked late: fills replayed in the venue's order",
+                 extra={"symbol": first.symbol, "fills": len(replay)})
+    after: list[tuple[str, Position]] = []
     for fill in replay:
         effect = apply_fill(position, fill)
         position = effect.position
+        after.append((fill.execution_id, position))
         if new is not None and fill.execution_id not in new:
             continue
         if fill.loss_gain is not None and fill.loss_gain != effect.realized_gross:
@@ -121,6 +118,7 @@ async def _book_fills(engine: Engine, uow: UnitOfWork, added: list[Fill], positi
                 "venue": str(fill.loss_gain)})
         if effect.closed_trip is not None:
             await uow.risk.add_trip(effect.closed_trip)
+    await uow.fills.record_positions(after)
     await uow.positions.put(position)
     limits = engine.options.limits
     now = engine.clock.now()

@@ -19,9 +19,9 @@ import trio.lowlevel
 
 from adapters.paper import FaultRates, PaperFaults
 from hexexec.domain.accounting import Position, apply_fill
+from hexexec.domain.fills import booking_order
 from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.records import SignalStatus
-from hexexec.services.bookkeeping import booking_order
 from tests.service.world import GROUP, STREAM, World, default_options, until
 
 # A fixed seed by default, so CI replays the same campaign; HEXEXEC_CRASH_SEED=random explores.

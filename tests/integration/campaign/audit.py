@@ -9,8 +9,7 @@ from collections import Counter
 from decimal import Decimal
 
 from hexexec.domain.accounting import Position, apply_fill
-from hexexec.domain.fills import Fill
-from hexexec.services.bookkeeping import booking_order
+from hexexec.domain.fills import Fill, booking_order
 from tests.integration.campaign.books import Books, Row, our_fill, quantity, signed, venue_time
 
 # Average-cost realized PnL depends on the order fills are booked in. A fill found late (its

@@ -13,8 +13,8 @@ import psycopg
 import trio
 
 _SNAPSHOT_TABLES = (
-    "signals", "risk_decisions", "orders", "executions", "positions", "trading_state",
-    "trading_state_history", "equity_points", "closed_trips",
+    "signals", "risk_decisions", "orders", "executions", "fill_positions", "positions",
+    "trading_state", "trading_state_history", "equity_points", "closed_trips",
 )
 
 
