@@ -19,7 +19,14 @@ class Metrics(Protocol):
         ...
 
     def submit_latency(self, seconds: float) -> None:
-        """From the decision's commit to the venue's answer."""
+        """From sending an order to the venue's answer (the placement request alone)."""
+        ...
+
+    def step_duration(self, step: str, seconds: float) -> None:
+        """How long one step on a signal's way to the venue took: ``decide`` (a batch's decide
+        transaction, retries included), ``lease`` (waiting for and taking a symbol's send
+        lease), ``claim`` (the transaction that marks an order SUBMITTING), ``record`` (storing
+        the venue's answer)."""
         ...
 
     def venue_unavailable(self, unavailable: bool) -> None:

@@ -12,6 +12,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 # From a loopback simulator (milliseconds) to a slow exchange under load (seconds).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# A store step on loopback takes about a millisecond; a lock or lease waited for, much longer.
+STEP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0)
 
 
 class PrometheusMetrics:
@@ -33,8 +35,11 @@ class PrometheusMetrics:
                              namespace=ns, registry=r)
         self._orders = Counter("orders", "Orders that moved to a status", ["status"],
                                namespace=ns, registry=r)
-        self._latency = Histogram("submit_latency_seconds", "From the decision's commit to the "
+        self._latency = Histogram("submit_latency_seconds", "From sending an order to the "
                                   "venue's answer", namespace=ns, registry=r, buckets=LATENCY_BUCKETS)
+        self._steps = Histogram("step_duration_seconds", "Steps on a signal's way to the venue: "
+                                "decide, lease, claim, record", ["step"], namespace=ns,
+                                registry=r, buckets=STEP_BUCKETS)
         self._lag = Gauge("consumer_lag", "Stream entries not yet delivered to the consumer group",
                           ["stream"], namespace=ns, registry=r)
         self._pending = Gauge("pending_entries", "Entries delivered but not acknowledged",
@@ -68,6 +73,9 @@ class PrometheusMetrics:
 
     def submit_latency(self, seconds: float) -> None:
         self._latency.observe(seconds)
+
+    def step_duration(self, step: str, seconds: float) -> None:
+        self._steps.labels(step=step).observe(seconds)
 
     def venue_unavailable(self, unavailable: bool) -> None:
         self._unavailable.set(1 if unavailable else 0)

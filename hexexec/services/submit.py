@@ -109,7 +109,9 @@ async def _send_under_lease(
 
     # The symbol's lease spans the sends and the resolutions: no other worker has a look-alike
     # order of this symbol in flight while the venue is searched.
+    asked = trio.current_time()
     async with engine.store.lease(engine.send_lease(symbol)) as lease:
+        engine.metrics.step_duration("lease", trio.current_time() - asked)
         # Taken from the lane only now that the lease is held: if taking it fails, this is
         # run again from ``first`` and nothing queued has been lost.
         run = [first]
@@ -144,8 +146,10 @@ async def submit_order(engine: Engine, client_order_id: str, symbol: str, *,
     """
     backoff = Backoff(max_s=engine.options.backoff_max_s)
     while True:
+        began = trio.current_time()
         order, claimed = await retry_store(
             engine, "claim", partial(_claim, engine, client_order_id, symbol))
+        engine.metrics.step_duration("claim", trio.current_time() - began)
         if order is not None and not claimed and order.status.is_unresolved:
             # Claimed by someone else — another worker that died mid-send, or our own claim
             # whose commit reply was lost — and not resolved yet. It may have reached the
@@ -213,7 +217,11 @@ async def _claim(engine: Engine, client_order_id: str, symbol: str) -> tuple[Ord
 async def _update(engine: Engine, order: Order, status: OrderStatus, **changes: object) -> Order | None:
     """Record the send's outcome, if the order is still SUBMITTING (nobody resolved it meanwhile).
     Waits out a store outage: the outcome of a send must not be dropped."""
-    return await retry_store(engine, "send outcome", partial(_record, engine, order, status, changes))
+    began = trio.current_time()
+    recorded = await retry_store(engine, "send outcome",
+                                 partial(_record, engine, order, status, changes))
+    engine.metrics.step_duration("record", trio.current_time() - began)
+    return recorded
 
 
 async def _record(engine: Engine, order: Order, status: OrderStatus, changes: dict[str, object]

@@ -9,6 +9,7 @@ share).
 from __future__ import annotations
 
 import random
+import statistics
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -143,6 +144,8 @@ async def latency(feed: Feed, metrics: CountingMetrics, venue: VenueProcess, met
     rng = random.Random(seed)
     before, _, _ = await venue.arrivals()
     starts: list[float] = []
+    metrics.steps.clear()
+    metrics.submit_s.clear()
     await meter.start()
     complete = True
     for _ in range(n):
@@ -154,6 +157,10 @@ async def latency(feed: Feed, metrics: CountingMetrics, venue: VenueProcess, met
     complete &= await all_filled(feed, metrics, 30)
     await trio.sleep(0.2)  # the metric fires inside the booking transaction: let it commit
     phase = await meter.stop(Phase(n, complete=complete))
+    # Where the time went: each step's median, as the engine's metrics port reports them.
+    for step, times in [*metrics.steps.items(), ("send", metrics.submit_s)]:
+        if times:
+            phase.extra[f"step {step}"] = statistics.median(times)
     _, arrived, _ = await venue.arrivals(before)
     if len(arrived) != n:
         raise RuntimeError(f"{len(arrived)} orders reached the venue for {n} signals")

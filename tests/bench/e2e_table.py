@@ -114,6 +114,15 @@ def latency_rows(t: Table, r: Results) -> None:
         floor = r.floors.latency(q)
         t.row(f"  {name} over {phase.n}{incomplete(phase)}", ms(lat.q(q)), ms(floor),
               f"×{lat.q(q) / floor:.2f}")
+    steps = {k.removeprefix("step "): v for k, v in phase.extra.items() if k.startswith("step ")}
+    if steps:
+        named = ("decide", "the decide transaction"), ("lease", "the send lease"), (
+            "claim", "the claim (→ SUBMITTING)"), ("send", "the venue's answer (HTTP)")
+        parts = [f"{label} {steps[step] * 1000:.2f}" for step, label in named if step in steps]
+        before = sum(steps.get(step, 0.0) for step in ("decide", "lease", "claim"))
+        t.note(f"  p50 of each step (ms): {', '.join(parts)}; before the send "
+               f"{before * 1000:.2f} of the {lat.p50 * 1000:.2f} (the rest: the read, the "
+               "hand-overs between tasks, the request reaching the venue)")
 
 
 def throughput_rows(t: Table, label: str, phase: Phase | None, floor_rate: float) -> None:

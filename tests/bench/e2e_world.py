@@ -49,6 +49,7 @@ class CountingMetrics:
         self.decided: Counter[str] = Counter()
         self.status: Counter[str] = Counter()
         self.submit_s: list[float] = []
+        self.steps: dict[str, list[float]] = {}  # recent durations of each step, seconds
         self._waiters: list[tuple[Callable[[], bool], trio.Event]] = []
 
     def _changed(self) -> None:
@@ -80,6 +81,11 @@ class CountingMetrics:
     def submit_latency(self, seconds: float) -> None:
         self.submit_s.append(seconds)
         del self.submit_s[:-1000]  # only recent ones: flat memory
+
+    def step_duration(self, step: str, seconds: float) -> None:
+        recent = self.steps.setdefault(step, [])
+        recent.append(seconds)
+        del recent[:-1000]
 
     def signal_received(self, stream: str) -> None: ...
     def dead_lettered(self, stream: str) -> None: ...

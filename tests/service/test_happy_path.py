@@ -10,6 +10,7 @@ from hexexec.domain.accounting import PositionSide
 from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.orders import SettleType, Side
 from hexexec.domain.records import SignalStatus
+from adapters.prometheus.metrics import PrometheusMetrics
 from tests.service.world import World, default_options, until
 
 PRICE = Decimal("10000000")
@@ -86,3 +87,26 @@ async def test_short_on_spot_is_bad_input_and_worker_goes_on(autojump_clock):
     [(_, dead)] = world.dlq()
     assert b"spot cannot be shorted" in dead[b"reason"]
     assert len(world.venue.all_orders()) == 1
+
+
+async def test_each_step_to_the_venue_is_timed(autojump_clock):
+    """decide reports its duration once per batch read (both signals are in one), lease, claim
+    and record once per order sent (one lane per symbol)."""
+    metrics = PrometheusMetrics()
+    world = World(default_options(), latency_s=0.2, metrics=metrics)
+    world.venue.set_price("BTC_JPY", PRICE)
+    async with world.running():
+        world.signal("enter_long", size="0.01")
+        world.signal("enter_long", symbol="ETH_JPY", size="0.01")
+        await until(lambda: len(world.orders()) == 2 and all(o.status.is_final for o in world.orders()))
+
+    def seen(step: str, what: str) -> float:
+        value = metrics.registry.get_sample_value(f"hexexec_step_duration_seconds_{what}",
+                                                  {"step": step})
+        return value or 0.0
+
+    assert {step: seen(step, "count") for step in ("decide", "lease", "claim", "record")} == {
+        "decide": 1, "lease": 2, "claim": 2, "record": 2}
+    # The venue's answer takes 0.2 s of trio's clock; none of the store steps waits for it.
+    assert seen("record", "sum") < 0.2 and seen("claim", "sum") < 0.2
+    assert metrics.registry.get_sample_value("hexexec_submit_latency_seconds_sum") >= 0.4

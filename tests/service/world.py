@@ -22,8 +22,9 @@ from adapters.memory.streams import MemoryStreams
 from adapters.paper import PaperBroker, PaperFaults, PaperMarketData, PaperVenue, VenueSettings
 from adapters.system.clock import TrioWallClock
 from hexexec.domain.risk import RiskLimits
-from hexexec.services.engine import Engine, EngineOptions
+from hexexec.services.engine import Engine, EngineOptions, NullMetrics
 from hexexec.services.worker import run_engine
+from ports.metrics import Metrics
 
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 STREAM = "signal:gmo"
@@ -56,6 +57,7 @@ class World:
     venue_settings: VenueSettings = field(default_factory=VenueSettings)
     latency_s: float = 0.0
     seed: int = 0
+    metrics: Metrics = field(default_factory=NullMetrics)
 
     def __post_init__(self) -> None:
         self.clock = TrioWallClock(START)
@@ -75,6 +77,7 @@ class World:
         return Engine(
             store=self.store, broker=self.broker, source=source or self.source(),
             clock=self.clock, market_data=self.market, options=self.options,
+            metrics=self.metrics,
         )
 
     def publish(self, **fields: str) -> str:

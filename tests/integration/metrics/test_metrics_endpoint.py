@@ -60,6 +60,9 @@ async def test_metrics_are_prometheus_text(endpoint: tuple[PrometheusMetrics, st
     metrics.order_status("CANCELED")
     metrics.submit_latency(0.03)
     metrics.submit_latency(2.0)
+    metrics.step_duration("decide", 0.0008)
+    metrics.step_duration("decide", 0.004)
+    metrics.step_duration("claim", 0.0012)
     metrics.consumer_lag("signal:gmo", 17)
     metrics.pending_entries("signal:gmo", 4)
     metrics.rate_limit_waited("post", 0.25)
@@ -83,6 +86,11 @@ async def test_metrics_are_prometheus_text(endpoint: tuple[PrometheusMetrics, st
     assert found[("hexexec_submit_latency_seconds_count", ())] == 2
     assert found[("hexexec_submit_latency_seconds_sum", ())] == pytest.approx(2.03)
     assert found[("hexexec_submit_latency_seconds_bucket", (("le", "0.05"),))] == 1
+    decide = (("step", "decide"),)
+    assert found[("hexexec_step_duration_seconds_count", decide)] == 2
+    assert found[("hexexec_step_duration_seconds_bucket", (("le", "0.001"), *decide))] == 1
+    assert found[("hexexec_step_duration_seconds_bucket", (("le", "0.005"), *decide))] == 2
+    assert found[("hexexec_step_duration_seconds_sum", (("step", "claim"),))] == 0.0012
     assert found[("hexexec_consumer_lag", stream)] == 17
     assert found[("hexexec_pending_entries", stream)] == 4
     assert found[("hexexec_rate_limit_waits_total", (("kind", "post"),))] == 1
