@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from decimal import Decimal
 from typing import Protocol
 
 from hexexec.domain.accounting import ClosedTrip, Position
@@ -129,9 +128,10 @@ class RiskRepository(Protocol):
         """Points at or after ``since``, oldest first."""
         ...
 
-    async def peak_equity(self, since: datetime) -> Decimal | None:
-        """The highest equity of the points at or after ``since``; None when there is none.
-        Asked on every decision and booking, so its cost must not grow with the points stored."""
+    async def peak(self, since: datetime) -> EquityPoint | None:
+        """The point of highest equity at or after ``since`` (the latest of several as high);
+        None when there is none. Asked on every decision and booking, so its cost must not grow
+        with the points stored."""
         ...
 
     async def add_trip(self, trip: ClosedTrip) -> None: ...

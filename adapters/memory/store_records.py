@@ -11,7 +11,6 @@ import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 
 from adapters.memory.rows import normalized
 from adapters.memory.store_tables import IntegrityError, Repository
@@ -116,9 +115,14 @@ class MemoryRiskRepository(_Repository):
         mine = [p for p in self._c.equity if p.at >= since]
         return sorted([*self._t.equity[start:], *mine], key=lambda p: p.at)
 
-    async def peak_equity(self, since: datetime) -> Decimal | None:
-        """The highest equity at or after ``since`` (a scan: this store is for tests and demos)."""
-        return max((p.equity for p in await self.equity_points(since)), default=None)
+    async def peak(self, since: datetime) -> EquityPoint | None:
+        """The point of highest equity at or after ``since``, the latest of equal ones (a scan:
+        this store is for tests and demos)."""
+        peak: EquityPoint | None = None
+        for point in await self.equity_points(since):  # oldest first: ">=" keeps the latest
+            if peak is None or point.equity >= peak.equity:
+                peak = point
+        return peak
 
     async def add_trip(self, trip: ClosedTrip) -> None:
         await self._begin()

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -43,7 +42,8 @@ INSERT_POINT = (
     "SELECT 1 FROM equity_points WHERE NOT superseded AND at >= %(at)s AND equity >= %(equity)s))"
 )
 PEAK_SINCE = (
-    "SELECT equity FROM equity_points WHERE NOT superseded AND at >= %s ORDER BY at, id LIMIT 1"
+    "SELECT at, equity FROM equity_points WHERE NOT superseded AND at >= %s "
+    "ORDER BY at, id LIMIT 1"
 )
 
 
@@ -90,11 +90,12 @@ class PostgresRiskRepository:
 
         await self._uow.later(work)
 
-    async def peak_equity(self, since: datetime) -> Decimal | None:
-        """The highest equity at or after ``since``: the earliest unsuperseded point from then
-        (the staircase falls with time), found by one index probe."""
+    async def peak(self, since: datetime) -> EquityPoint | None:
+        """The point of highest equity at or after ``since``: the earliest unsuperseded point
+        from then (the staircase falls with time; of equal points only the latest is left),
+        found by one index probe."""
         row = await self._uow.fetchone(PEAK_SINCE, (since,))
-        return None if row is None else cast(Decimal, row["equity"])
+        return None if row is None else EquityPoint(utc(row["at"]), row["equity"])
 
     async def equity_points(self, since: datetime) -> Sequence[EquityPoint]:
         """Points at or after ``since``, oldest first (ties in insertion order)."""

@@ -54,8 +54,8 @@ class RiskContext:
     sides while our net book says flat).
     ``peak_equity`` is the highest equity recorded in the drawdown window (see
     :func:`drawdown_window_start`), None when none was recorded. ``trips`` are the latest closed
-    round trips across all symbols since the last resume, newest first: at least
-    ``max_consecutive_losses`` of them when there are that many.
+    round trips across all symbols, newest first: at least ``max_consecutive_losses`` of them
+    when there are that many (those closed before the last resume do not count).
     """
 
     now: datetime

@@ -19,9 +19,10 @@ from hexexec.domain.equity import EquityPoint, equity
 from hexexec.domain.fills import Fill, booking_order
 from hexexec.domain.order_status import can_transition, status_from_venue
 from hexexec.domain.orders import Order
-from hexexec.domain.risk import drawdown_breaker, drawdown_window_start
+from hexexec.domain.risk import drawdown_breaker
 from hexexec.domain.trading_state import RiskState
 from hexexec.domain.venue import VenueOrder
+from hexexec.services.books import window_peak
 from hexexec.services.concurrently import at_once
 from hexexec.services.engine import Engine
 from ports.store import UnitOfWork
@@ -125,9 +126,11 @@ async def _book_fills(engine: Engine, uow: UnitOfWork, added: list[Fill], positi
     prices = {**marks, first.symbol: marks.get(first.symbol, added[-1].price)}
     positions: Sequence[Position]
     state: RiskState
-    positions, state = await at_once(uow.positions.all, uow.risk.state)  # the put one included
+    point: EquityPoint | None
+    positions, state, point = await at_once(  # the position put above included
+        uow.positions.all, uow.risk.state, partial(uow.risk.peak, now - limits.drawdown_window))
     current = equity(limits.base_equity, positions, prices)
-    peak = await uow.risk.peak_equity(drawdown_window_start(now, limits, state))
+    peak = await window_peak(uow, point, now, limits, state)
     await uow.risk.add_equity_point(EquityPoint(now, current))
     tripped = drawdown_breaker(state, peak, current, limits, now)
     if tripped is not None:

@@ -10,21 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
 from hexexec.domain.accounting import ZERO, ClosedTrip, Position
-from hexexec.domain.equity import equity
+from hexexec.domain.equity import EquityPoint, equity
 from hexexec.domain.orders import Order, OrderIntent, SettleType
 from hexexec.domain.planning import plan_order
 from hexexec.domain.records import SignalRecord
-from hexexec.domain.risk import RiskContext, RuleResult, drawdown_window_start, evaluate
+from hexexec.domain.risk import (
+    RiskContext,
+    RiskLimits,
+    RuleResult,
+    drawdown_window_start,
+    evaluate,
+)
 from hexexec.domain.signal import MessageRef, Signal
 from hexexec.domain.trading_state import RiskState
 from hexexec.services.concurrently import at_once
 from hexexec.services.engine import Engine
 from ports.store import UnitOfWork
+
+EVER = datetime.min.replace(tzinfo=UTC)  # "since the beginning", for a query's ``since``
 
 
 @dataclass
@@ -63,7 +71,9 @@ async def load_books(engine: Engine, uow: UnitOfWork, refs: Sequence[MessageRef]
     positions: Sequence[Position]
     opened: Sequence[Order]
     pace: int
-    stored, state, positions, opened, pace = await at_once(
+    point: EquityPoint | None
+    trips: Sequence[ClosedTrip]
+    stored, state, positions, opened, pace, point, trips = await at_once(
         partial(uow.signals.get_many, refs),
         uow.risk.state,
         uow.positions.all,
@@ -72,20 +82,17 @@ async def load_books(engine: Engine, uow: UnitOfWork, refs: Sequence[MessageRef]
         # counted (a count over a busy minute reads thousands of index entries).
         partial(uow.orders.count_created_since, exchange, now - timedelta(minutes=1))
         if limits.max_orders_per_min is not None else _not_counted,
+        # Read with the rest, before the state is known (see window_peak); the latest trips
+        # whatever the resume: the losses rule stops counting at the resume itself.
+        partial(uow.risk.peak, now - limits.drawdown_window),
+        partial(uow.risk.trips, EVER, limit=limits.max_consecutive_losses),
     )
     open_orders: dict[tuple[str, str], list[Order]] = {}
     for order in opened:
         open_orders.setdefault((order.intent.exchange, order.symbol), []).append(order)
-    # These two depend on the state (its breaker window and resume time).
-    peak: Decimal | None
-    trips: Sequence[ClosedTrip]
-    peak, trips = await at_once(
-        partial(uow.risk.peak_equity, drawdown_window_start(now, limits, state)),
-        partial(uow.risk.trips, state.resumed_at, limit=limits.max_consecutive_losses),
-    )
     return stored, Books(
         state=state,
-        peak_equity=peak,
+        peak_equity=await window_peak(uow, point, now, limits, state),
         current_equity=equity(limits.base_equity, positions, marks),
         trips=trips,
         positions={(p.exchange, p.symbol): p for p in positions},
@@ -97,6 +104,19 @@ async def load_books(engine: Engine, uow: UnitOfWork, refs: Sequence[MessageRef]
 
 async def _not_counted() -> int:
     return 0
+
+
+async def window_peak(uow: UnitOfWork, point: EquityPoint | None, now: datetime,
+                      limits: RiskLimits, state: RiskState) -> Decimal | None:
+    """The drawdown peak (the highest equity since ``drawdown_window_start``), given ``point``:
+    the peak since the window's start before any resume cuts it (``now`` − the window), read
+    together with ``state`` rather than after it, to save a round trip. It is the answer unless
+    the last resume came after it — then the window starts at the resume, and is read again."""
+    start = drawdown_window_start(now, limits, state)
+    if point is None or point.at >= start:  # nothing since now − window: nothing since start
+        return None if point is None else point.equity
+    again = await uow.risk.peak(start)
+    return None if again is None else again.equity
 
 
 def judge(engine: Engine, books: Books, signal: Signal, now: datetime

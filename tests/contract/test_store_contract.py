@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -338,9 +338,17 @@ async def test_equity_oldest_first_and_trips_newest_first_since_inclusive(store:
         assert list(await uow.risk.trips(b.at(0), limit=0)) == []
 
 
-async def test_peak_equity_is_the_highest_point_since(store: Store) -> None:
+def _latest_highest(points: list[EquityPoint], since: datetime) -> EquityPoint | None:
+    """The point of highest equity at or after ``since``, the latest (in time, then in the order
+    stored) of several as high."""
+    held = [(p.equity, p.at, n, p) for n, p in enumerate(points) if p.at >= since]
+    return max(held, key=lambda h: h[:3])[3] if held else None
+
+
+async def test_peak_is_the_highest_point_since(store: Store) -> None:
     """Points arrive out of time order, in several transactions, with ties in time and value;
-    after each one the peak of every window equals the max over the points it holds."""
+    after each one the peak of every window is the highest point it holds, the latest of
+    several as high."""
     base = [0.0]
 
     async def check(steps: list[tuple[int, int]]) -> None:
@@ -353,15 +361,14 @@ async def test_peak_equity_is_the_highest_point_since(store: Store) -> None:
             stored.append(point)
             async with store.transaction() as uow:
                 for since in range(-1, 22, 3):
-                    expected = max((p.equity for p in stored if p.at >= b.at(base[0] + since)),
-                                   default=None)
-                    assert await uow.risk.peak_equity(b.at(base[0] + since)) == expected
+                    expected = _latest_highest(stored, b.at(base[0] + since))
+                    assert await uow.risk.peak(b.at(base[0] + since)) == expected
 
     step = st.tuples(st.integers(0, 20), st.integers(-40, 40))
     await _for_examples(check, steps=st.lists(step, min_size=1, max_size=25))
 
 
-async def test_peak_equity_with_concurrent_writers(store: Store) -> None:
+async def test_peak_with_concurrent_writers(store: Store) -> None:
     """Writers racing (as bookings of different symbols do) keep every window's peak exact."""
     rng = random.Random(20261206)
     start = 10**8
@@ -379,13 +386,14 @@ async def test_peak_equity_with_concurrent_writers(store: Store) -> None:
             nursery.start_soon(write, stored[i::6])
     async with store.transaction() as uow:
         for since in range(-1, 52):
-            expected = max((p.equity for p in stored if p.at >= b.at(start + since)), default=None)
-            assert await uow.risk.peak_equity(b.at(start + since)) == expected
+            # Points equal in time and equity are equal values: the order stored cannot matter.
+            expected = _latest_highest(stored, b.at(start + since))
+            assert await uow.risk.peak(b.at(start + since)) == expected
 
 
-async def test_peak_equity_when_nothing_is_recorded(store: Store) -> None:
+async def test_peak_when_nothing_is_recorded(store: Store) -> None:
     async with store.transaction() as uow:
-        assert await uow.risk.peak_equity(b.at(10**9)) is None
+        assert await uow.risk.peak(b.at(10**9)) is None
 
 
 # -------------------------------------------------------------------------------- transactions

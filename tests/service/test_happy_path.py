@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from adapters.prometheus.metrics import PrometheusMetrics
 from hexexec.domain.accounting import PositionSide
 from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.orders import SettleType, Side
 from hexexec.domain.records import SignalStatus
-from adapters.prometheus.metrics import PrometheusMetrics
 from tests.service.world import World, default_options, until
 
 PRICE = Decimal("10000000")

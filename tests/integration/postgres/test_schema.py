@@ -136,9 +136,11 @@ async def test_version_1_equity_points_become_a_staircase(
     async with PostgresStore.open(database_url, schema=pg_schema) as store:
         async with store.transaction() as uow:
             for since in range(-1, 11):
-                expected = max((Decimal(v) for s, v in zip(seconds, values, strict=True)
-                                if s >= since), default=None)
-                assert await uow.risk.peak_equity(b.at(since)) == expected
+                expected = max(((Decimal(v), s) for s, v in zip(seconds, values, strict=True)
+                                if s >= since), default=None)  # ties: the later point
+                got = await uow.risk.peak(b.at(since))
+                assert (got and (got.equity, got.at)) == (
+                    expected and (expected[0], b.at(expected[1])))
     kept = await db.rows("SELECT equity FROM equity_points WHERE NOT superseded ORDER BY at, id")
     assert [v for (v,) in kept] == [8, 7, 4, 0]  # falling with time: the window peaks
 
