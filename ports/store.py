@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from hexexec.domain.accounting import ClosedTrip, Position
 from hexexec.domain.equity import EquityPoint
@@ -46,6 +46,27 @@ class DecisionRepository(Protocol):
     async def for_signal(self, ref: MessageRef) -> Sequence[DecisionRecord]: ...
 
 
+T = TypeVar("T")
+
+
+class Deferred(Generic[T]):
+    """A result a unit of work learns in its commit hop: read ``value`` once the transaction's
+    block has ended normally (it has committed)."""
+
+    def __init__(self) -> None:
+        self._known = False
+        self._value: T | None = None
+
+    def set(self, value: T) -> None:
+        self._value, self._known = value, True
+
+    @property
+    def value(self) -> T:
+        if not self._known:
+            raise RuntimeError("a deferred result is known only once its transaction committed")
+        return self._value  # type: ignore[return-value]
+
+
 class OrderRepository(Protocol):
     async def add(self, order: Order) -> None:
         """Insert a new order (its client_order_id must be new)."""
@@ -60,6 +81,15 @@ class OrderRepository(Protocol):
     async def update(self, order: Order) -> None:
         """Replace the stored order with this one. Raises if the venue ``order_id`` is already
         owned by another row: one venue order never belongs to two rows."""
+        ...
+
+    async def change_at_commit(self, client_order_id: str, change: Callable[[Order], Order]
+                               ) -> Deferred[tuple[Order, Order] | None]:
+        """Read the order with the transaction's commit (after its locks) and store what
+        ``change`` makes of it — nothing when it returns the order it was given. The result:
+        (the order as read, as stored), or None when there is no such order. A store may call
+        ``change`` on another thread: it must be pure. Refusals are those of ``update``, raised
+        by the end of the block. One round trip less than ``get`` and then ``update``."""
         ...
 
     async def by_venue_id(self, order_id: str) -> Order | None: ...

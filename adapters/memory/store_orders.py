@@ -23,6 +23,7 @@ from hexexec.domain.fills import Fill, booking_order
 from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.orders import Order
 from hexexec.domain.signal import MessageRef
+from ports.store import Deferred
 
 
 def _check_order(order: Order) -> None:
@@ -98,6 +99,21 @@ class MemoryOrderRepository(Repository):
             raise IntegrityError(f"signal of {order.client_order_id} already has an order")
         self._check_venue_id(order)
         self._c.orders[order.client_order_id] = order
+
+    async def change_at_commit(self, client_order_id: str, change: Callable[[Order], Order]
+                               ) -> Deferred[tuple[Order, Order] | None]:
+        """Read, change and write now: nothing else sees this transaction's writes before it
+        commits, and a rollback drops them with the rest."""
+        result: Deferred[tuple[Order, Order] | None] = Deferred()
+        before = await self.get(client_order_id)
+        if before is None:
+            result.set(None)
+            return result
+        after = change(before)
+        if after is not before:
+            await self.update(after)
+        result.set((before, after))
+        return result
 
     async def by_venue_id(self, order_id: str) -> Order | None:
         await self._begin()

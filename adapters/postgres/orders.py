@@ -8,17 +8,19 @@ unique.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from psycopg.errors import UniqueViolation
+from psycopg.rows import dict_row
 
 from adapters.postgres.adaptation import utc, utc_or_none
 from hexexec.domain.errors import VenueOrderOwned
 from hexexec.domain.order_status import OrderStatus
 from hexexec.domain.orders import Order, OrderIntent, SettleType, Side
 from hexexec.domain.signal import MessageRef, OrderType, TimeInForce
+from ports.store import Deferred
 
 if TYPE_CHECKING:
     import psycopg
@@ -161,6 +163,27 @@ class PostgresOrderRepository:
     async def get(self, client_order_id: str) -> Order | None:
         row = await self._uow.fetchone(SELECT + " WHERE client_order_id = %s", (client_order_id,))
         return None if row is None else order_from_row(row)
+
+    async def change_at_commit(self, client_order_id: str, change: Callable[[Order], Order]
+                               ) -> Deferred[tuple[Order, Order] | None]:
+        """Read, change and write the order on the worker thread, in the commit's hop."""
+        result: Deferred[tuple[Order, Order] | None] = Deferred()
+
+        def work(conn: Connection) -> None:
+            with conn.cursor(row_factory=dict_row) as cur:
+                row = cur.execute(SELECT + " WHERE client_order_id = %s",
+                                  (client_order_id,)).fetchone()
+            if row is None:
+                result.set(None)
+                return
+            before = order_from_row(row)
+            after = change(before)
+            if after is not before:
+                _write(conn, UPDATE, after, order_params(after))
+            result.set((before, after))
+
+        await self._uow.later(work)
+        return result
 
     async def by_venue_id(self, order_id: str) -> Order | None:
         row = await self._uow.fetchone(SELECT + " WHERE order_id = %s", (order_id,))

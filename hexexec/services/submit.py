@@ -10,6 +10,7 @@ unrecorded, while the venue is searched for it.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from functools import partial
 
 import trio
@@ -191,7 +192,34 @@ async def _claim(engine: Engine, client_order_id: str, symbol: str) -> tuple[Ord
     the order and whether this call claimed it for sending: only then may it be sent.
 
     Under the symbol lock, so of several tasks or workers handed the same order only one sends it.
+    The usual case — a PENDING order young enough — takes one round trip (the order is read and
+    changed with the commit); anything else is looked at again in a transaction of its own.
     """
+    # Read before the lock is waited for: a wait of a few milliseconds makes the send time a few
+    # milliseconds early, far inside what resolving an ambiguous send allows for (resolve_skew).
+    now = engine.clock.now()
+    max_age = engine.options.max_signal_age
+    async with engine.store.transaction(lock=engine.symbol_lock(symbol)) as uow:
+        claim = await uow.orders.change_at_commit(client_order_id, partial(
+            _submitting, now=now, max_age=max_age))
+    changed = claim.value
+    if changed is not None and changed[1] is not changed[0]:
+        engine.metrics.order_status(OrderStatus.SUBMITTING.value)
+        return changed[1], True
+    return await _claim_or_expire(engine, client_order_id, symbol)
+
+
+def _submitting(order: Order, *, now: datetime, max_age: timedelta) -> Order:
+    """The order claimed for sending if it is PENDING and young enough; else as it is."""
+    if order.status is not OrderStatus.PENDING or now - order.signal_time > max_age:
+        return order
+    return order.moved_to(OrderStatus.SUBMITTING, now, submitted_at=now)
+
+
+async def _claim_or_expire(engine: Engine, client_order_id: str, symbol: str
+                           ) -> tuple[Order | None, bool]:
+    """The claim's slow path, in one transaction under the symbol lock: the order as it is if
+    it is not PENDING, EXPIRED if it is too old, else claimed after all."""
     async with engine.store.transaction(lock=engine.symbol_lock(symbol)) as uow:
         order = await uow.orders.get(client_order_id)
         if order is None or order.status is not OrderStatus.PENDING:
@@ -226,11 +254,18 @@ async def _update(engine: Engine, order: Order, status: OrderStatus, **changes: 
 
 async def _record(engine: Engine, order: Order, status: OrderStatus, changes: dict[str, object]
                   ) -> Order | None:
+    now = engine.clock.now()
+
+    def outcome(current: Order) -> Order:
+        if current.status is not OrderStatus.SUBMITTING:
+            return current  # resolved meanwhile (by a sweep, say): theirs stands
+        return current.moved_to(status, now, **changes)
+
     async with engine.store.transaction(lock=engine.symbol_lock(order.symbol)) as uow:
-        current = await uow.orders.get(order.client_order_id)
-        if current is None or current.status is not OrderStatus.SUBMITTING:
-            return current
-        updated = current.moved_to(status, engine.clock.now(), **changes)
-        await uow.orders.update(updated)
-    engine.metrics.order_status(updated.status.value)
-    return updated
+        recorded = await uow.orders.change_at_commit(order.client_order_id, outcome)
+    if recorded.value is None:
+        return None
+    before, after = recorded.value
+    if after is not before:
+        engine.metrics.order_status(after.status.value)
+    return after
