@@ -192,8 +192,8 @@ async def _claim(engine: Engine, client_order_id: str, symbol: str) -> tuple[Ord
     the order and whether this call claimed it for sending: only then may it be sent.
 
     Under the symbol lock, so of several tasks or workers handed the same order only one sends it.
-    The usual case — a PENDING order young enough — takes one round trip (the order is read and
-    changed with the commit); anything else is looked at again in a transaction of its own.
+    The order is read and changed with the commit: one round trip. Only a PENDING order too old
+    to send takes another transaction, which expires it.
     """
     # Read before the lock is waited for: a wait of a few milliseconds makes the send time a few
     # milliseconds early, far inside what resolving an ambiguous send allows for (resolve_skew).
@@ -202,10 +202,14 @@ async def _claim(engine: Engine, client_order_id: str, symbol: str) -> tuple[Ord
     async with engine.store.transaction(lock=engine.symbol_lock(symbol)) as uow:
         claim = await uow.orders.change_at_commit(client_order_id, partial(
             _submitting, now=now, max_age=max_age))
-    changed = claim.value
-    if changed is not None and changed[1] is not changed[0]:
-        engine.metrics.order_status(OrderStatus.SUBMITTING.value)
-        return changed[1], True
+    if claim.value is None:
+        return None, False
+    before, after = claim.value
+    if after is not before:
+        engine.metrics.order_status(after.status.value)
+        return after, True
+    if before.status is not OrderStatus.PENDING:
+        return before, False  # sent, being sent, or resolved by someone else
     return await _claim_or_expire(engine, client_order_id, symbol)
 
 
@@ -218,8 +222,8 @@ def _submitting(order: Order, *, now: datetime, max_age: timedelta) -> Order:
 
 async def _claim_or_expire(engine: Engine, client_order_id: str, symbol: str
                            ) -> tuple[Order | None, bool]:
-    """The claim's slow path, in one transaction under the symbol lock: the order as it is if
-    it is not PENDING, EXPIRED if it is too old, else claimed after all."""
+    """A PENDING order found too old to send, looked at again under the symbol lock: EXPIRED
+    (or as it is now, if someone changed it meanwhile)."""
     async with engine.store.transaction(lock=engine.symbol_lock(symbol)) as uow:
         order = await uow.orders.get(client_order_id)
         if order is None or order.status is not OrderStatus.PENDING:
