@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+
+import trio
 
 from hexexec.domain.orders import Order
 from hexexec.domain.risk import RiskLimits
@@ -86,3 +89,10 @@ class Engine:
     def send_lease(self, symbol: str) -> str:
         """The lease under which one worker at a time sends or resolves a symbol's orders."""
         return f"send:{self.options.exchange_name}:{symbol}"
+
+    @contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        """Report the block's duration (trio's clock) as ``step``'s, if it ends normally."""
+        began = trio.current_time()
+        yield
+        self.metrics.step_duration(step, trio.current_time() - began)

@@ -51,9 +51,8 @@ async def _one_batch(engine: Engine, to_submit: trio.MemorySendChannel[OrderTick
     for message in batch:
         metrics.signal_received(message.ref.stream)
     # One transaction for the whole batch (run again whole if the store was unavailable).
-    began = trio.current_time()
-    results = await retry_store(engine, "decide", partial(decide_batch, engine, batch))
-    metrics.step_duration("decide", trio.current_time() - began)
+    with engine.timed("decide"):
+        results = await retry_store(engine, "decide", partial(decide_batch, engine, batch))
     acks: list[MessageRef] = []
     for message, decided in zip(batch, results, strict=True):
         metrics.signal_decided(decided.outcome.value, decided.rules)

@@ -147,10 +147,9 @@ async def submit_order(engine: Engine, client_order_id: str, symbol: str, *,
     """
     backoff = Backoff(max_s=engine.options.backoff_max_s)
     while True:
-        began = trio.current_time()
-        order, claimed = await retry_store(
-            engine, "claim", partial(_claim, engine, client_order_id, symbol))
-        engine.metrics.step_duration("claim", trio.current_time() - began)
+        with engine.timed("claim"):
+            order, claimed = await retry_store(
+                engine, "claim", partial(_claim, engine, client_order_id, symbol))
         if order is not None and not claimed and order.status.is_unresolved:
             # Claimed by someone else — another worker that died mid-send, or our own claim
             # whose commit reply was lost — and not resolved yet. It may have reached the
@@ -229,17 +228,14 @@ async def _claim_or_expire(engine: Engine, client_order_id: str, symbol: str
         if order is None or order.status is not OrderStatus.PENDING:
             return order, False
         now = engine.clock.now()
-        max_age = engine.options.max_signal_age.total_seconds()
-        age = (now - order.signal_time).total_seconds()
-        if age > max_age:
+        result = _submitting(order, now=now, max_age=engine.options.max_signal_age)
+        if result is order:  # too old to send
+            age = (now - order.signal_time).total_seconds()
+            max_age = engine.options.max_signal_age.total_seconds()
             reason = f"signal is {age:.1f}s old when it would be sent (MAX_SIGNAL_AGE_S={max_age:g})"
-            expired = order.moved_to(OrderStatus.EXPIRED, now, reason=reason)
-            await uow.orders.update(expired)
+            result = order.moved_to(OrderStatus.EXPIRED, now, reason=reason)
             await uow.signals.set_status(order.source, SignalStatus.EXPIRED, reason)
-            result = expired
-        else:
-            result = order.moved_to(OrderStatus.SUBMITTING, now, submitted_at=now)
-            await uow.orders.update(result)
+        await uow.orders.update(result)
     engine.metrics.order_status(result.status.value)
     if result.status is OrderStatus.EXPIRED:
         log.info("order expired before sending", extra={"client_order_id": client_order_id})
@@ -249,11 +245,9 @@ async def _claim_or_expire(engine: Engine, client_order_id: str, symbol: str
 async def _update(engine: Engine, order: Order, status: OrderStatus, **changes: object) -> Order | None:
     """Record the send's outcome, if the order is still SUBMITTING (nobody resolved it meanwhile).
     Waits out a store outage: the outcome of a send must not be dropped."""
-    began = trio.current_time()
-    recorded = await retry_store(engine, "send outcome",
+    with engine.timed("record"):
+        return await retry_store(engine, "send outcome",
                                  partial(_record, engine, order, status, changes))
-    engine.metrics.step_duration("record", trio.current_time() - began)
-    return recorded
 
 
 async def _record(engine: Engine, order: Order, status: OrderStatus, changes: dict[str, object]

@@ -62,9 +62,7 @@ async def _signal(uow: UnitOfWork) -> MessageRef:
 async def _order(store: Store, **kwargs: Any) -> Order:
     """A new order of a new signal, committed."""
     async with store.transaction() as uow:
-        order = b.order(await _signal(uow), **kwargs)
-        await uow.orders.add(order)
-    return order
+        return await b.stored_order(uow, **kwargs)
 
 
 # ------------------------------------------------------------------------------------- signals

@@ -12,17 +12,8 @@ import pytest
 from hexexec.domain.accounting import Position
 from hexexec.domain.fills import Fill
 from hexexec.domain.order_status import OrderStatus
-from ports.store import Store, UnitOfWork
+from ports.store import Store
 from tests.contract.harnesses import builders as b
-
-
-async def _order(uow: UnitOfWork, symbol: str = b.SYMBOL) -> str:
-    source = b.ref()
-    assert await uow.signals.add(b.signal_record(source))
-    order = b.order(source, status=OrderStatus.NEW, order_id=f"v-{source.message_id}",
-                    symbol=symbol)
-    await uow.orders.add(order)
-    return order.client_order_id
 
 
 def _marked(fill: Fill, n: int) -> tuple[str, Position]:
@@ -37,7 +28,8 @@ def _ids(fills: object) -> set[str]:
 
 async def _store(store: Store, *fills: Fill, symbol: str = b.SYMBOL) -> None:
     async with store.transaction() as uow:
-        cid = await _order(uow, symbol)
+        order = await b.stored_order(uow, status=OrderStatus.NEW, symbol=symbol)
+        cid = order.client_order_id
         for f in fills:
             assert await uow.fills.add(f, cid)
 
@@ -103,7 +95,7 @@ async def test_a_recorded_position_is_replaced_and_kept_exactly(store: Store) ->
     assert start == exact  # the later write won; a short and its digits come back as written
 
 
-async def test_a_rolled_back_replay_leaves_the_recorded_positions(store: Store) -> None:
+async def test_a_rolled_back_record_leaves_the_recorded_positions(store: Store) -> None:
     fills = [b.fill("1", seconds=10), b.fill("2", seconds=20)]
     await _store(store, *fills)
     async with store.transaction() as uow:

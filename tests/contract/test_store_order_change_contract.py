@@ -20,11 +20,7 @@ S = OrderStatus
 
 async def _order(store: Store, **kwargs: Any) -> Order:
     async with store.transaction() as uow:
-        source = b.ref()
-        assert await uow.signals.add(b.signal_record(source))
-        order = b.order(source, **kwargs)
-        await uow.orders.add(order)
-    return order
+        return await b.stored_order(uow, **kwargs)
 
 
 def _claim(order: Order) -> Order:

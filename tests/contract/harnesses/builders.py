@@ -1,5 +1,6 @@
 """Domain values for the store suite: valid rows (they pass schema.sql's CHECKs), with every
-optional field easy to set. Times are offsets from one aware UTC instant."""
+optional field easy to set, and ``stored_order`` to add an order with its signal. Times are
+offsets from one aware UTC instant."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from hexexec.domain.signal import (
     Signal,
     TimeInForce,
 )
+from ports.store import UnitOfWork
 
 T0 = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
 EXCHANGE = "gmo"
@@ -87,6 +89,15 @@ def order(source: MessageRef, *, cid: str | None = None, status: OrderStatus = O
         signal_time=at(seconds - 1),
         order_id=order_id,
     )
+
+
+async def stored_order(uow: UnitOfWork, **kwargs: Any) -> Order:
+    """A new order of a new signal, both added in ``uow`` (the schema's keys need the signal)."""
+    source = ref()
+    assert await uow.signals.add(signal_record(source))
+    new = order(source, **kwargs)
+    await uow.orders.add(new)
+    return new
 
 
 def fill(execution_id: str, *, order_id: str = "9001", seconds: float = 10,
